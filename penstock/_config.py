@@ -1,0 +1,143 @@
+"""Which backend records flows: chosen by :func:`configure`, the environment, or detection."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+import warnings
+from typing import Literal
+
+from penstock.backends.base import TracingBackend
+from penstock.backends.logging import LoggingBackend
+
+BackendName = Literal["logging", "auto"]
+
+ENV_VAR = "PENSTOCK_BACKEND"
+_CHOICES = ("logging", "auto")
+
+_logger = logging.getLogger("penstock")
+_lock = threading.Lock()
+# The active backend; None until configure() is called or the first step needs one. The
+# wrappers read this module attribute directly, which is the cheapest lookup Python offers.
+backend: TracingBackend | None = None
+# (id(backend), phase) pairs whose failure has been reported, so each is logged only once.
+_reported: set[tuple[int, str]] = set()
+
+
+def _by_name(name: str) -> TracingBackend:
+    if name == "logging":
+        return LoggingBackend()
+    if name == "auto":
+        return _detect()
+    choices = ", ".join(repr(choice) for choice in _CHOICES)
+    msg = (
+        f"Unknown penstock backend {name!r}; choose one of {choices} "
+        "or pass a TracingBackend instance."
+    )
+    raise ValueError(msg)
+
+
+def _detect() -> TracingBackend:
+    # Only the logging backend ships with this release; detection is where further backends
+    # (OpenTelemetry when a real SDK is installed) will be chosen.
+    return LoggingBackend()
+
+
+def configure(backend: TracingBackend | BackendName | str = "auto") -> TracingBackend:
+    """Choose how penstock records entrypoints and steps, and return the backend in force.
+
+    Args:
+        backend: ``"logging"`` for structured ``logging`` records, ``"auto"`` to let penstock
+            pick, or an instance of a :class:`~penstock.backends.TracingBackend` subclass.
+
+    Without any call to ``configure``, the first step that runs reads the ``PENSTOCK_BACKEND``
+    environment variable (same names), and falls back to ``"auto"``.
+
+    Raises:
+        ValueError: ``backend`` is a name penstock does not know; the message lists the choices.
+        TypeError: ``backend`` is neither a name nor a ``TracingBackend``.
+
+    Example:
+        >>> import penstock
+        >>> penstock.configure("logging")
+        LoggingBackend(logger='penstock', level=20)
+    """
+    given: object = backend  # checked at run time too: configure() is often fed from settings
+    if isinstance(given, str):
+        chosen = _by_name(given)
+    elif isinstance(given, TracingBackend):
+        chosen = given
+    else:
+        msg = (
+            "configure() takes a backend name or a TracingBackend instance, got "
+            f"{type(backend).__name__}: {backend!r}."
+        )
+        raise TypeError(msg)
+    _install(chosen)
+    return chosen
+
+
+def _install(chosen: TracingBackend) -> None:
+    global backend  # noqa: PLW0603 - the one place the active backend changes
+    with _lock:
+        backend = chosen
+        _reported.clear()
+
+
+def get_backend() -> TracingBackend:
+    """Return the active backend, choosing it now if nothing has been configured yet."""
+    current = backend
+    return current if current is not None else _resolve()
+
+
+def _resolve() -> TracingBackend:
+    """Pick the backend on first use: ``PENSTOCK_BACKEND``, then detection."""
+    global backend  # noqa: PLW0603 - lazily filled on first use
+    with _lock:
+        if backend is not None:
+            return backend
+        name = os.environ.get(ENV_VAR, "").strip().lower()
+        chosen: TracingBackend | None = None
+        if name:
+            try:
+                chosen = _by_name(name)
+            except ValueError as exc:
+                # Raising here would fail the application's first request over a typo in its
+                # environment; say it loudly and keep going with detection instead.
+                warnings.warn(f"{ENV_VAR}: {exc} Using 'auto'.", RuntimeWarning, stacklevel=2)
+        backend = chosen if chosen is not None else _detect()
+        return backend
+
+
+def reset() -> None:
+    """Forget the configured backend, so the next step chooses again (for tests)."""
+    global backend  # noqa: PLW0603 - tests start from a clean slate
+    with _lock:
+        backend = None
+        _reported.clear()
+
+
+def report_failure(failed: TracingBackend, phase: str, exc: BaseException) -> None:
+    """Log that ``failed`` raised during ``phase``, once per backend and phase, and never raise.
+
+    The step that triggered it goes on without its span; the application sees nothing.
+    """
+    key = (id(failed), phase)
+    if key in _reported:
+        return
+    _reported.add(key)
+    message = (
+        "penstock: backend %r raised %s while %s a span; the step ran without it. "
+        "Further failures of this backend in this phase are not logged."
+    )
+    try:
+        _logger.error(message, failed, type(exc).__name__, phase, exc_info=exc)
+    except Exception:  # noqa: BLE001 - logging itself is broken; stderr is all that is left
+        # Nowhere left to report if stderr fails too; never raise into the host.
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"penstock: backend {failed!r} raised {type(exc).__name__} while {phase} a span\n"
+            )

@@ -1,0 +1,700 @@
+"""``@flow``, ``@entrypoint`` and ``@step``: declaration at import time, tracing at run time.
+
+A decorated function is replaced by a thin wrapper of the same kind (``def``, ``async def``,
+generator or async generator) that keeps the original's name, docstring and signature. At run
+time the wrapper sets the flow context, asks the active backend for a span, runs the original and
+hands back exactly what it returned or raised. The backend can fail without the application ever
+noticing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from penstock import _config
+from penstock._context import FlowContext, _current_flow, _current_step, new_flow_id
+from penstock._registry import register
+from penstock._types import StepInfo, StepKind
+from penstock.errors import FlowDefinitionError, NotInFlowError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Awaitable
+    from contextlib import AbstractContextManager
+
+    from penstock.backends.base import TracingBackend
+
+T = TypeVar("T")
+
+#: What ``after=`` accepts: a step name, a decorated step, or a list of either.
+AfterSpec = str | Callable[..., Any] | Iterable[str | Callable[..., Any]] | None
+
+_SPEC_ATTR = "__penstock_step__"
+
+
+class _StepSpec:
+    """What a decorator knows about its function before (and after) it joins a flow."""
+
+    __slots__ = ("after", "entrypoint", "flow", "func", "info", "name")
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        name: str,
+        *,
+        entrypoint: bool,
+        after: tuple[str | _StepSpec, ...],
+    ) -> None:
+        self.func = func
+        self.name = name
+        self.entrypoint = entrypoint
+        self.after = after
+        self.flow: str | None = None
+        self.info: StepInfo | None = None
+
+
+# -- argument checking --------------------------------------------------------------------------
+
+
+def _check_name(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        msg = f"{what} must be a str, got {type(value).__name__}: {value!r}."
+        raise TypeError(msg)
+    if not value.strip():
+        msg = f"{what} must not be empty or blank; give it a descriptive name."
+        raise FlowDefinitionError(msg)
+    return value
+
+
+def _qualname(obj: object) -> str:
+    return str(getattr(obj, "__qualname__", None) or repr(obj))
+
+
+def _spec_of(obj: object) -> _StepSpec | None:
+    if isinstance(obj, (classmethod, staticmethod)):
+        obj = obj.__func__
+    spec = getattr(obj, _SPEC_ATTR, None)
+    return spec if isinstance(spec, _StepSpec) else None
+
+
+def _normalize_after(after: AfterSpec) -> tuple[str | _StepSpec, ...]:
+    if after is None:
+        return ()
+    if isinstance(after, str) or callable(after) or isinstance(after, (classmethod, staticmethod)):
+        items: list[object] = [after]
+    elif isinstance(after, (list, tuple, set, frozenset)):
+        items = list(after)
+    else:
+        msg = (
+            "after= takes a step name, a decorated step, or a list of them; "
+            f"got {type(after).__name__}: {after!r}."
+        )
+        raise TypeError(msg)
+    refs: list[str | _StepSpec] = []
+    for item in items:
+        ref: str | _StepSpec
+        if isinstance(item, str):
+            ref = _check_name(item, "A step name in after=")
+        else:
+            spec = _spec_of(item)
+            if spec is None:
+                if callable(item):
+                    label = _qualname(item)
+                    msg = (
+                        f"after= got {label}, which is not a penstock step; decorate it with "
+                        "@step or @entrypoint, or pass its step name as a string."
+                    )
+                    raise FlowDefinitionError(msg)
+                msg = (
+                    "after= takes step names (str) or decorated steps, "
+                    f"got {type(item).__name__}: {item!r}."
+                )
+                raise TypeError(msg)
+            ref = spec
+        if ref not in refs:
+            refs.append(ref)
+    return tuple(refs)
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def _kind_of(func: Callable[..., Any]) -> StepKind:
+    if inspect.isasyncgenfunction(func):
+        return "async_generator"
+    if inspect.iscoroutinefunction(func):
+        return "coroutine"
+    if inspect.isgeneratorfunction(func):
+        return "generator"
+    return "function"
+
+
+def _first_doc_line(func: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(func) or ""
+    for line in doc.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _location(func: Callable[..., Any]) -> tuple[str, int]:
+    original = inspect.unwrap(func)
+    code = getattr(original, "__code__", None)
+    if code is not None:
+        return code.co_filename, code.co_firstlineno
+    try:
+        return inspect.getsourcefile(original) or "<unknown>", 0
+    except TypeError:
+        return "<unknown>", 0
+
+
+def _join_flow(spec: _StepSpec, flow_name: str) -> None:
+    """Register ``spec`` as a step of ``flow_name``; idempotent for the same flow."""
+    if spec.flow is not None and spec.flow != flow_name:
+        msg = (
+            f"Step {spec.name!r} ({_qualname(spec.func)}) already belongs to flow "
+            f"{spec.flow!r} and cannot also join flow {flow_name!r}; a step is part of one flow."
+        )
+        raise FlowDefinitionError(msg)
+    after: list[str] = []
+    for ref in spec.after:
+        if isinstance(ref, str):
+            after.append(ref)
+            continue
+        if ref.flow is not None and ref.flow != flow_name:
+            msg = (
+                f"Step {spec.name!r} of flow {flow_name!r} declares after={ref.name!r}, which is "
+                f"a step of flow {ref.flow!r}; after= links steps within one flow."
+            )
+            raise FlowDefinitionError(msg)
+        after.append(ref.name)
+    func = spec.func
+    file, line = _location(func)
+    info = StepInfo(
+        name=spec.name,
+        flow=flow_name,
+        entrypoint=spec.entrypoint,
+        after=tuple(after),
+        module=getattr(func, "__module__", None) or "<unknown>",
+        qualname=_qualname(func),
+        file=file,
+        line=line,
+        doc=_first_doc_line(func),
+        kind=_kind_of(func),
+    )
+    register(info)
+    spec.flow = flow_name
+    spec.info = info
+
+
+# -- run time -----------------------------------------------------------------------------------
+
+
+def _unregistered(spec: _StepSpec) -> FlowDefinitionError:
+    what = "Entrypoint" if spec.entrypoint else "Step"
+    return FlowDefinitionError(
+        f"{what} {spec.name!r} ({_qualname(spec.func)}) is not part of any flow; put "
+        f'@flow("name") on its class or above the function, or name the flow in the decorator: '
+        f'@{"entrypoint" if spec.entrypoint else "step"}("flow_name").'
+    )
+
+
+def _outside_flow(info: StepInfo) -> NotInFlowError:
+    return NotInFlowError(
+        f"Step {info.name!r} of flow {info.flow!r} was called outside a running flow; call it "
+        f"from an @entrypoint of {info.flow!r}, or call {info.qualname}.__wrapped__ to run the "
+        "undecorated function (in a unit test, say)."
+    )
+
+
+_Tokens = tuple[
+    "contextvars.Token[FlowContext | None] | None", "contextvars.Token[StepInfo | None]"
+]
+
+
+def _activate(info: StepInfo) -> _Tokens:
+    """Enter ``info`` in the current context and return the tokens that undo it."""
+    parent = _current_flow.get()
+    if info.entrypoint:
+        if parent is None:
+            ctx = FlowContext(new_flow_id(), info.flow, {})
+        else:
+            # One flow calling into another in-process: same operation, so same ID; the inner
+            # flow gets its own copy of the metadata so it cannot change the caller's.
+            ctx = FlowContext(parent._flow_id, info.flow, dict(parent._metadata))
+        return _current_flow.set(ctx), _current_step.set(info)
+    if parent is None:
+        raise _outside_flow(info)
+    return None, _current_step.set(info)
+
+
+def _deactivate(tokens: _Tokens) -> None:
+    _current_step.reset(tokens[1])
+    if tokens[0] is not None:
+        _current_flow.reset(tokens[0])
+
+
+def _recording(backend: TracingBackend) -> bool:
+    try:
+        return backend.is_recording()
+    except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+        _config.report_failure(backend, "checking", exc)
+        return False
+
+
+def _open(backend: TracingBackend, info: StepInfo) -> AbstractContextManager[Any] | None:
+    try:
+        span = backend.span(info.name, info.flow, entrypoint=info.entrypoint)
+        span.__enter__()
+    except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+        _config.report_failure(backend, "opening", exc)
+        return None
+    return span
+
+
+def _close(
+    backend: TracingBackend, span: AbstractContextManager[Any] | None, exc: BaseException | None
+) -> None:
+    if span is None:
+        return
+    try:
+        if exc is None:
+            span.__exit__(None, None, None)
+        else:
+            # The return value is ignored on purpose: a backend must not swallow the exception.
+            span.__exit__(type(exc), exc, exc.__traceback__)
+    except Exception as error:  # noqa: BLE001 - telemetry never breaks the application
+        if error is not exc:
+            _config.report_failure(backend, "closing", error)
+
+
+def _start_in_private_context(
+    info: StepInfo,
+) -> tuple[TracingBackend, AbstractContextManager[Any] | None]:
+    """Activate ``info`` and open its span; run inside a generator's private context."""
+    _activate(info)  # the private context is thrown away afterwards, so no reset is needed
+    backend = _config.backend or _config.get_backend()
+    return backend, (_open(backend, info) if _recording(backend) else None)
+
+
+def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        info = spec.info
+        if info is None:
+            raise _unregistered(spec)
+        tokens = _activate(info)
+        try:
+            backend = _config.backend or _config.get_backend()
+            if not _recording(backend):
+                return func(*args, **kwargs)
+            span = _open(backend, info)
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                _close(backend, span, exc)
+                raise
+            _close(backend, span, None)
+            return result
+        finally:
+            _deactivate(tokens)
+
+    return wrapper
+
+
+def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        info = spec.info
+        if info is None:
+            raise _unregistered(spec)
+        # A coroutine runs in one task from start to end, so setting and resetting the context
+        # variables around the await is safe; the span covers the whole coroutine.
+        tokens = _activate(info)
+        try:
+            backend = _config.backend or _config.get_backend()
+            if not _recording(backend):
+                return await func(*args, **kwargs)
+            span = _open(backend, info)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                _close(backend, span, exc)
+                raise
+            _close(backend, span, None)
+            return result
+        finally:
+            _deactivate(tokens)
+
+    return wrapper
+
+
+def _generator_wrapper(
+    func: Callable[..., Generator[Any, Any, Any]], spec: _StepSpec
+) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        info = spec.info
+        if info is None:
+            raise _unregistered(spec)
+        # The generator's body runs in a private copy of the caller's context, entered at every
+        # resume and left at every yield. The flow context and the span are current inside the
+        # generator for its whole iteration, and never leak to the code consuming it.
+        private = contextvars.copy_context()
+        backend, span = private.run(_start_in_private_context, info)
+        try:
+            inner = private.run(func, *args, **kwargs)
+            to_send: Any = None
+            to_throw: BaseException | None = None
+            while True:
+                try:
+                    if to_throw is None:
+                        item = private.run(inner.send, to_send)
+                    else:
+                        thrown, to_throw = to_throw, None
+                        item = private.run(inner.throw, thrown)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                try:
+                    to_send = yield item
+                except GeneratorExit:
+                    private.run(inner.close)
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
+                    to_throw, to_send = exc, None
+        except BaseException as exc:
+            private.run(_close, backend, span, exc)
+            raise
+        private.run(_close, backend, span, None)
+        return result
+
+    return wrapper
+
+
+class _RunIn:
+    """Await ``awaitable`` with every one of its resumptions run inside ``context``."""
+
+    __slots__ = ("_awaitable", "_context")
+
+    def __init__(self, context: contextvars.Context, awaitable: Awaitable[Any]) -> None:
+        self._context = context
+        self._awaitable = awaitable
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        iterator = self._awaitable.__await__()
+        run = self._context.run
+        to_send: Any = None
+        to_throw: BaseException | None = None
+        while True:
+            try:
+                if to_throw is None:
+                    future = run(iterator.send, to_send)
+                else:
+                    thrown, to_throw = to_throw, None
+                    future = run(iterator.throw, thrown)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                to_send = yield future
+            except GeneratorExit:
+                run(iterator.close)
+                raise
+            except BaseException as exc:  # noqa: BLE001 - forwarded to the awaited object
+                to_throw, to_send = exc, None
+
+
+def _async_generator_wrapper(
+    func: Callable[..., AsyncGenerator[Any, Any]], spec: _StepSpec
+) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        info = spec.info
+        if info is None:
+            raise _unregistered(spec)
+        # Same private-context scheme as for generators; each step of the async generator is
+        # awaited through _RunIn so that its code, including what it awaits, runs in that context.
+        private = contextvars.copy_context()
+        backend, span = private.run(_start_in_private_context, info)
+        try:
+            inner = private.run(func, *args, **kwargs)
+            to_send: Any = None
+            to_throw: BaseException | None = None
+            while True:
+                try:
+                    if to_throw is None:
+                        item = await _RunIn(private, inner.asend(to_send))
+                    else:
+                        thrown, to_throw = to_throw, None
+                        item = await _RunIn(private, inner.athrow(thrown))
+                except StopAsyncIteration:
+                    break
+                try:
+                    to_send = yield item
+                except GeneratorExit:
+                    await _RunIn(private, inner.aclose())
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
+                    to_throw, to_send = exc, None
+        except BaseException as exc:
+            private.run(_close, backend, span, exc)
+            raise
+        private.run(_close, backend, span, None)
+
+    return wrapper
+
+
+def _make_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
+    kind = _kind_of(func)
+    if kind == "async_generator":
+        wrapper = _async_generator_wrapper(func, spec)
+    elif kind == "coroutine":
+        wrapper = _coroutine_wrapper(func, spec)
+    elif kind == "generator":
+        wrapper = _generator_wrapper(func, spec)
+    else:
+        wrapper = _function_wrapper(func, spec)
+    functools.update_wrapper(wrapper, func)
+    setattr(wrapper, _SPEC_ATTR, spec)
+    return wrapper
+
+
+# -- the decorators -----------------------------------------------------------------------------
+
+
+def _decorate(
+    target: Any,
+    *,
+    decorator: str,
+    entrypoint: bool,
+    flow_name: str | None,
+    after: tuple[str | _StepSpec, ...],
+    name: str | None,
+) -> Any:
+    if isinstance(target, (classmethod, staticmethod)):
+        # @step above @classmethod: wrap the function inside and rebuild the same descriptor.
+        inner = _decorate(
+            target.__func__,
+            decorator=decorator,
+            entrypoint=entrypoint,
+            flow_name=flow_name,
+            after=after,
+            name=name,
+        )
+        return type(target)(inner)
+    if isinstance(target, type):
+        msg = (
+            f"@{decorator} decorates functions and methods, not classes like "
+            f"{target.__qualname__}; put @flow(...) on the class instead."
+        )
+        raise TypeError(msg)
+    if not callable(target):
+        kind = type(target).__name__
+        msg = f"@{decorator} decorates functions and methods, got {kind}: {target!r}."
+        raise TypeError(msg)
+    if _spec_of(target) is not None:
+        msg = (
+            f"{_qualname(target)!r} is already an entrypoint or step; "
+            "use one penstock decorator per function."
+        )
+        raise FlowDefinitionError(msg)
+    step_name = name if name is not None else getattr(target, "__name__", None)
+    if step_name is None:
+        msg = f"@{decorator} needs name=... for {target!r}, which has no __name__."
+        raise FlowDefinitionError(msg)
+    spec = _StepSpec(target, step_name, entrypoint=entrypoint, after=after)
+    wrapper = _make_wrapper(target, spec)
+    if flow_name is not None:
+        _join_flow(spec, flow_name)
+    return wrapper
+
+
+@overload
+def entrypoint(flow: str | None = None, /, *, name: str | None = None) -> Callable[[T], T]: ...
+@overload
+def entrypoint(func: T, /) -> T: ...
+def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
+    """Mark a function or method as a place where a flow starts.
+
+    Each call of an entrypoint begins a flow invocation with a fresh correlation ID, or, when it
+    is called while another flow is running, continues that flow's ID under its own flow name.
+    The previous context is restored when the call ends, however it ends.
+
+    Forms:
+        ``@entrypoint`` on a method of a ``@flow`` class or under ``@flow("name")``;
+        ``@entrypoint(name="...")`` to give the step another name;
+        ``@entrypoint("flow_name")`` to name the flow right here (explicit form).
+
+    Example:
+        >>> from penstock import current_flow_id, entrypoint
+        >>> @entrypoint("doc_entry")
+        ... def handle() -> bool:
+        ...     return current_flow_id() is not None
+        >>> handle()
+        True
+    """
+    if func_or_flow is not None and not isinstance(func_or_flow, str):
+        return _decorate(
+            func_or_flow,
+            decorator="entrypoint",
+            entrypoint=True,
+            flow_name=None,
+            after=(),
+            name=None if name is None else _check_name(name, "The entrypoint's name="),
+        )
+    flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
+    step_name = None if name is None else _check_name(name, "The entrypoint's name=")
+
+    def decorate(target: T) -> T:
+        result: T = _decorate(
+            target,
+            decorator="entrypoint",
+            entrypoint=True,
+            flow_name=flow_name,
+            after=(),
+            name=step_name,
+        )
+        return result
+
+    return decorate
+
+
+@overload
+def step(
+    flow: str | None = None, /, *, after: AfterSpec = None, name: str | None = None
+) -> Callable[[T], T]: ...
+@overload
+def step(func: T, /) -> T: ...
+def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | None = None) -> Any:
+    """Mark a function or method as a step of a flow.
+
+    ``after=`` declares the steps this one follows: the edges of the flow's diagram. It does not
+    change how your code runs; you still call your functions yourself. A step must run inside a
+    flow (under an entrypoint); called outside one it raises
+    :class:`~penstock.errors.NotInFlowError`.
+
+    Forms:
+        ``@step`` or ``@step(after="validate")`` on a method of a ``@flow`` class or under
+        ``@flow("name")``; ``@step("flow_name", after=...)`` to name the flow right here.
+
+    Args:
+        func_or_flow: The function, when used bare as ``@step``; or the flow's name, when the
+            step names its flow itself.
+        after: A step name, a decorated step, or a list of either.
+        name: The step's name, when it should differ from the function's.
+
+    Example:
+        >>> from penstock import entrypoint, step
+        >>> @entrypoint("doc_steps")
+        ... def begin() -> int:
+        ...     return double(21)
+        >>> @step("doc_steps", after=begin)
+        ... def double(value: int) -> int:
+        ...     return value * 2
+        >>> begin()
+        42
+    """
+    if func_or_flow is not None and not isinstance(func_or_flow, str):
+        if after is not None or name is not None:  # pragma: no cover - guarded by the overloads
+            msg = "@step(...) with options takes the flow name, if any, as its only positional."
+            raise TypeError(msg)
+        return _decorate(
+            func_or_flow, decorator="step", entrypoint=False, flow_name=None, after=(), name=None
+        )
+    flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
+    step_name = None if name is None else _check_name(name, "The step's name=")
+    refs = _normalize_after(after)
+
+    def decorate(target: T) -> T:
+        result: T = _decorate(
+            target,
+            decorator="step",
+            entrypoint=False,
+            flow_name=flow_name,
+            after=refs,
+            name=step_name,
+        )
+        return result
+
+    return decorate
+
+
+@overload
+def flow(target: type[T], /) -> type[T]: ...
+@overload
+def flow(flow_name: str | None = None, /, *, name: str | None = None) -> Callable[[T], T]: ...
+def flow(target_or_name: Any = None, /, *, name: str | None = None) -> Any:
+    """Name a flow and gather its entrypoints and steps.
+
+    On a class, ``@flow("name")`` registers every method marked with ``@entrypoint`` or ``@step``.
+    Above a module-level function that carries ``@entrypoint`` or ``@step``, it registers that
+    function. Bare ``@flow`` on a class uses the class's name as the flow's name.
+
+    Example:
+        >>> from penstock import entrypoint, flow, get_flow, step
+        >>> @flow("doc_orders")
+        ... class Orders:
+        ...     @entrypoint
+        ...     def receive(self) -> None:
+        ...         self.check()
+        ...     @step(after="receive")
+        ...     def check(self) -> None: ...
+        >>> sorted(get_flow("doc_orders").steps)
+        ['check', 'receive']
+    """
+    if isinstance(target_or_name, type):
+        return _apply_flow(target_or_name, target_or_name.__name__)
+    if target_or_name is not None and name is not None:
+        msg = 'flow() takes the flow\'s name once: @flow("name") or @flow(name="name").'
+        raise TypeError(msg)
+    if target_or_name is not None and not isinstance(target_or_name, str):
+        if _spec_of(target_or_name) is not None or callable(target_or_name):
+            msg = (
+                '@flow on a function needs the flow\'s name: write @flow("name") above '
+                f"{_qualname(target_or_name)}."
+            )
+            raise FlowDefinitionError(msg)
+        msg = (
+            f"@flow takes a flow name (str) or a class, got "
+            f"{type(target_or_name).__name__}: {target_or_name!r}."
+        )
+        raise TypeError(msg)
+    chosen = target_or_name if target_or_name is not None else name
+    if chosen is None:
+        msg = 'flow() needs the flow\'s name: @flow("name").'
+        raise TypeError(msg)
+    flow_name = _check_name(chosen, "The flow name")
+
+    def decorate(target: T) -> T:
+        return _apply_flow(target, flow_name)
+
+    return decorate
+
+
+def _apply_flow(target: T, flow_name: str) -> T:
+    if isinstance(target, type):
+        specs = [spec for value in vars(target).values() if (spec := _spec_of(value)) is not None]
+        if not specs:
+            msg = (
+                f"@flow({flow_name!r}) on class {target.__qualname__} found no methods marked "
+                "with @entrypoint or @step; decorate the methods that make up the flow."
+            )
+            raise FlowDefinitionError(msg)
+        for spec in specs:
+            # Methods that named their own flow (explicit form) are already registered there.
+            if spec.flow is None or spec.flow == flow_name:
+                _join_flow(spec, flow_name)
+        target.__penstock_flow__ = flow_name  # type: ignore[attr-defined]
+        return target
+    spec = _spec_of(target)
+    if spec is None:
+        label = _qualname(target)
+        if callable(target) or isinstance(target, (classmethod, staticmethod)):
+            msg = (
+                f"@flow({flow_name!r}) on {label}: put @entrypoint or @step(...) between @flow "
+                "and the function."
+            )
+            raise FlowDefinitionError(msg)
+        msg = f"@flow({flow_name!r}) decorates classes and functions, got {label}."
+        raise TypeError(msg)
+    _join_flow(spec, flow_name)
+    return target

@@ -1,0 +1,257 @@
+"""The registry of flows, filled by the decorators at import time, and its validation.
+
+Nothing at run time reads the registry: the wrappers carry what they need. It exists for the
+graph renderers, the command line and the docs integrations, and it is guarded by a lock so that
+modules imported from several threads at once register consistently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from penstock._types import FlowInfo, StepInfo
+from penstock.errors import (
+    FlowDefinitionError,
+    FlowNotFoundError,
+    FlowProblem,
+    FlowValidationError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_lock = threading.RLock()
+# flow name -> step name -> StepInfo, both in registration order.
+_flows: dict[str, dict[str, StepInfo]] = {}
+
+
+def _same_definition(old: StepInfo, new: StepInfo) -> bool:
+    # Importing a module again (importlib.reload, a docs server rebuilding, a script that is both
+    # run as __main__ and imported) re-creates its functions: same qualified name from the same
+    # module or file. That replaces the old record instead of being a conflict.
+    return old.qualname == new.qualname and (old.module == new.module or old.file == new.file)
+
+
+def register(info: StepInfo) -> None:
+    """Add ``info`` to its flow, replacing an earlier import of the same definition.
+
+    Raises:
+        FlowDefinitionError: Another definition already uses the step's name in that flow.
+    """
+    with _lock:
+        steps = _flows.setdefault(info.flow, {})
+        old = steps.get(info.name)
+        if old is not None and not _same_definition(old, info):
+            msg = (
+                f"Step {info.name!r} is defined twice in flow {info.flow!r}: {old.qualname} at "
+                f"{old.location} and {info.qualname} at {info.location}; give one of them a "
+                "different name with name=... or remove the duplicate."
+            )
+            raise FlowDefinitionError(msg)
+        steps[info.name] = info
+
+
+def forget_module(module: str) -> None:
+    """Drop every step defined in ``module``, so that importing it again starts clean."""
+    with _lock:
+        for name in list(_flows):
+            steps = _flows[name]
+            for step_name in [s for s, info in steps.items() if info.module == module]:
+                del steps[step_name]
+            if not steps:
+                del _flows[name]
+
+
+def clear() -> None:
+    """Forget every flow. Meant for tests that build flows on the fly."""
+    with _lock:
+        _flows.clear()
+
+
+def get_flow(name: str) -> FlowInfo:
+    """Return a snapshot of the flow called ``name``.
+
+    Raises:
+        FlowNotFoundError: No imported module registered a flow by that name; the error lists the
+            known flows.
+
+    Example:
+        >>> from penstock import entrypoint, get_flow
+        >>> @entrypoint("doc_example_flow")
+        ... def start() -> None: ...
+        >>> [step.name for step in get_flow("doc_example_flow").entrypoints]
+        ['start']
+    """
+    with _lock:
+        steps = _flows.get(name)
+        if steps is None:
+            raise FlowNotFoundError(name, _flows)
+        return FlowInfo(name=name, steps=MappingProxyType(dict(steps)))
+
+
+def list_flows() -> list[str]:
+    """Return the names of every registered flow, sorted."""
+    with _lock:
+        return sorted(_flows)
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def _problems(flow: FlowInfo) -> list[FlowProblem]:
+    problems: list[FlowProblem] = []
+    steps = flow.steps
+    if not steps:  # pragma: no cover - a flow only exists once it has a step
+        return problems
+
+    def problem(step: StepInfo, code: str, message: str, *, about_step: bool = True) -> None:
+        problems.append(
+            FlowProblem(
+                flow=flow.name,
+                step=step.name if about_step else None,
+                file=step.file,
+                line=step.line,
+                code=code,
+                message=message,
+            )
+        )
+
+    for info in steps.values():
+        for before in info.after:
+            if before in steps:
+                continue
+            close = difflib.get_close_matches(before, list(steps), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            problem(
+                info,
+                "unknown-after",
+                f"step {info.name!r} of flow {flow.name!r} comes after {before!r}, which is "
+                f"not a step of that flow.{hint}",
+            )
+
+    for cycle in _find_cycles(flow):
+        first = steps[cycle[0]]
+        path = " -> ".join([*cycle, cycle[0]])
+        problem(
+            first,
+            "cycle",
+            f"flow {flow.name!r} has a cycle: {path}; remove one of these after= links.",
+        )
+
+    entrypoints = [info.name for info in steps.values() if info.entrypoint]
+    if not entrypoints:
+        first = next(iter(steps.values()))
+        problem(
+            first,
+            "no-entrypoint",
+            f"flow {flow.name!r} has no entrypoint; mark the function where it starts "
+            "with @entrypoint.",
+            about_step=False,
+        )
+    else:
+        reached = _reachable(flow, entrypoints)
+        for info in steps.values():
+            if info.name not in reached:
+                problem(
+                    info,
+                    "unreachable",
+                    f"step {info.name!r} of flow {flow.name!r} cannot be reached from any "
+                    "entrypoint; give it an after= that leads back to one.",
+                )
+    return problems
+
+
+def _successors(flow: FlowInfo) -> dict[str, list[str]]:
+    successors: dict[str, list[str]] = {name: [] for name in flow.steps}
+    for before, after in flow.edges:
+        successors[before].append(after)
+    for targets in successors.values():
+        targets.sort()
+    return successors
+
+
+def _reachable(flow: FlowInfo, starts: Iterable[str]) -> set[str]:
+    successors = _successors(flow)
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(successors[name])
+    return seen
+
+
+def _find_cycles(flow: FlowInfo) -> list[list[str]]:
+    """Return one path per cycle found by a depth-first search, each starting at its first step.
+
+    Iterative, so a flow with thousands of steps cannot exhaust the recursion limit.
+    """
+    successors = _successors(flow)
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    cycles: list[list[str]] = []
+    for root in sorted(flow.steps):
+        if root in state:
+            continue
+        path: list[str] = [root]
+        iterators = [iter(successors[root])]
+        state[root] = 1
+        while iterators:
+            child = next(iterators[-1], None)
+            if child is None:
+                state[path.pop()] = 2
+                iterators.pop()
+            elif state.get(child) == 1:
+                cycles.append(path[path.index(child) :])
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                iterators.append(iter(successors[child]))
+    return cycles
+
+
+def validate_flow(name: str) -> None:
+    """Check one flow and raise if anything is wrong with it.
+
+    Checks that every ``after=`` names a step of the flow, that there are no cycles, that the
+    flow has an entrypoint and that every step can be reached from one.
+
+    Raises:
+        FlowNotFoundError: There is no flow by that name.
+        FlowValidationError: Lists every problem with its ``file:line``.
+
+    Example:
+        >>> from penstock import entrypoint, step, validate_flow
+        >>> @entrypoint("doc_validated")
+        ... def begin() -> None: ...
+        >>> @step("doc_validated", after="begni")
+        ... def then() -> None: ...
+        >>> validate_flow("doc_validated")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        penstock.errors.FlowValidationError: Flow validation found 2 problems:
+        ...comes after 'begni', which is not a step of that flow. Did you mean 'begin'?
+        ...
+    """
+    problems = _problems(get_flow(name))
+    if problems:
+        raise FlowValidationError(problems)
+
+
+def validate_flows() -> None:
+    """Check every registered flow, like :func:`validate_flow`, and report all problems at once.
+
+    Raises:
+        FlowValidationError: Lists every problem of every flow with its ``file:line``.
+    """
+    problems = [problem for name in list_flows() for problem in _problems(get_flow(name))]
+    if problems:
+        raise FlowValidationError(problems)
+
+
+def find_problems(name: str) -> list[FlowProblem]:
+    """Return the validation problems of one flow without raising (for tools that report them)."""
+    return _problems(get_flow(name))

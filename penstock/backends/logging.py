@@ -1,0 +1,132 @@
+"""The default backend: structured records through the standard library's ``logging``."""
+
+from __future__ import annotations
+
+import logging
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from penstock._context import _current_flow
+from penstock.backends.base import TracingBackend
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["LoggingBackend"]
+
+# asyncio.CancelledError and GeneratorExit mean "stopped from outside", not "failed".
+_CANCELLATION: tuple[type[BaseException], ...]
+try:
+    from asyncio import CancelledError as _CancelledError
+
+    _CANCELLATION = (_CancelledError, GeneratorExit)
+except ImportError:  # pragma: no cover - asyncio is always there on CPython
+    _CANCELLATION = (GeneratorExit,)
+
+
+def _exception_name(exc: BaseException) -> str:
+    cls = type(exc)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class _LogSpan:
+    """One step execution: a ``step.start`` record on enter, ``step.end`` on exit."""
+
+    __slots__ = ("_backend", "_extra", "_start")
+
+    def __init__(self, backend: LoggingBackend, extra: dict[str, Any]) -> None:
+        self._backend = backend
+        self._extra = extra
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        extra = self._extra
+        self._backend.logger.log(
+            self._backend.level,
+            "step.start %s.%s",
+            extra["flow"],
+            extra["step"],
+            extra={**extra, "event": "step.start"},
+        )
+        self._start = perf_counter()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        duration_ms = round((perf_counter() - self._start) * 1000.0, 3)
+        extra = self._extra
+        record_extra = {**extra, "event": "step.end", "duration_ms": duration_ms}
+        args: tuple[str, ...]
+        if exc is None:
+            record_extra["outcome"] = "ok"
+            message, args = "step.end %s.%s ok in %.3f ms", ()
+        elif isinstance(exc, _CANCELLATION):
+            record_extra["outcome"] = "cancelled"
+            message, args = "step.end %s.%s cancelled after %.3f ms", ()
+        else:
+            name = _exception_name(exc)
+            record_extra["outcome"] = "error"
+            record_extra["error"] = name
+            # Only the exception's type: its message may hold user data, and the application
+            # decides itself whether and how to log the exception.
+            message, args = "step.end %s.%s failed with %s after %.3f ms", (name,)
+        if args:
+            all_args: tuple[Any, ...] = (extra["flow"], extra["step"], *args, duration_ms)
+        else:
+            all_args = (extra["flow"], extra["step"], duration_ms)
+        self._backend.logger.log(self._backend.level, message, *all_args, extra=record_extra)
+
+
+class LoggingBackend(TracingBackend):
+    """Log a ``step.start`` and a ``step.end`` record for every entrypoint and step.
+
+    Every record carries the extras ``flow``, ``step``, ``correlation_id``, ``entrypoint`` and
+    ``event``; the end record adds ``duration_ms`` and ``outcome`` (``ok``, ``error`` or
+    ``cancelled``), and ``error`` with the exception's type when the step raised. Records go to
+    the ``penstock`` logger at ``INFO`` unless told otherwise. When that logger is not enabled for
+    the level, steps record nothing and cost almost nothing.
+
+    Args:
+        logger: The logger, or its name, to write to.
+        level: The level of the records.
+
+    Example:
+        >>> import penstock
+        >>> from penstock.backends import LoggingBackend
+        >>> penstock.configure(LoggingBackend(logger="myapp.flows"))
+    """
+
+    def __init__(
+        self, logger: logging.Logger | str = "penstock", level: int = logging.INFO
+    ) -> None:
+        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self.level = level
+
+    def __repr__(self) -> str:
+        return f"LoggingBackend(logger={self.logger.name!r}, level={self.level!r})"
+
+    def is_recording(self) -> bool:
+        """Return whether the logger would emit records at the configured level."""
+        return self.logger.isEnabledFor(self.level)
+
+    def span(self, step_name: str, flow_name: str, **attrs: Any) -> _LogSpan:
+        """Return the context manager that logs one execution of ``step_name``."""
+        ctx = _current_flow.get()
+        extra: dict[str, Any] = {
+            "flow": flow_name,
+            "step": step_name,
+            "correlation_id": None if ctx is None else ctx._flow_id,
+            "entrypoint": bool(attrs.pop("entrypoint", False)),
+        }
+        extra.update(attrs)
+        return _LogSpan(self, extra)
+
+    def get_correlation_id(self) -> str:
+        """Return the running flow's correlation ID, or ``""`` outside any flow."""
+        ctx = _current_flow.get()
+        return "" if ctx is None else ctx._flow_id

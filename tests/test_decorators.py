@@ -1,0 +1,545 @@
+"""The three API forms, every kind of callable, and what the wrappers preserve."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from penstock import (
+    FlowDefinitionError,
+    NotInFlowError,
+    current_flow_id,
+    entrypoint,
+    flow,
+    get_flow,
+    step,
+)
+
+
+def test_class_form_registers_every_marked_method() -> None:
+    """@flow on a class registers bare @entrypoint, @step and @step(after=...) methods."""
+
+    @flow("orders")
+    class Orders:
+        @entrypoint
+        def receive(self, order_id: str) -> str:
+            return self.validate(order_id)
+
+        @step(after="receive")
+        def validate(self, order_id: str) -> str:
+            return order_id.upper()
+
+        @step
+        def standalone(self) -> None: ...
+
+    info = get_flow("orders")
+    assert list(info.steps) == ["receive", "validate", "standalone"]
+    assert [s.name for s in info.entrypoints] == ["receive"]
+    assert info.steps["validate"].after == ("receive",)
+    assert info.steps["standalone"].after == ()
+    assert Orders().receive("ord-1") == "ORD-1"
+    assert Orders.__penstock_flow__ == "orders"  # type: ignore[attr-defined]
+
+
+def test_entrypoint_name_option_renames_the_step() -> None:
+    """@entrypoint(name=...) gives the step a name other than the method's."""
+
+    @flow("renamed")
+    class Renamed:
+        @entrypoint(name="http_post")
+        def post(self) -> str:
+            return self.work()
+
+        @step(after="http_post", name="do_work")
+        def work(self) -> str:
+            return "done"
+
+    info = get_flow("renamed")
+    assert set(info.steps) == {"http_post", "do_work"}
+    assert info.steps["do_work"].after == ("http_post",)
+    assert Renamed().post() == "done"
+
+
+def test_bare_flow_on_a_class_uses_the_class_name() -> None:
+    @flow
+    class Billing:
+        @entrypoint
+        def charge(self) -> None: ...
+
+    assert get_flow("Billing").steps["charge"].entrypoint
+    assert Billing.__penstock_flow__ == "Billing"  # type: ignore[attr-defined]
+
+
+def test_flow_name_as_keyword() -> None:
+    @flow(name="kw_flow")
+    class KwFlow:
+        @entrypoint
+        def start(self) -> None: ...
+
+    assert "start" in get_flow("kw_flow").steps
+    assert KwFlow.__penstock_flow__ == "kw_flow"  # type: ignore[attr-defined]
+
+
+def test_function_form_stacks_flow_above_entrypoint_and_step() -> None:
+    """The architecture page's form: @flow("name") above @entrypoint / @step on functions."""
+
+    @flow("bom_sync")
+    @entrypoint
+    def handle_message(msg: dict[str, str]) -> str:
+        return sync_reference(msg["part"])
+
+    @flow("bom_sync")
+    @step(after="handle_message")
+    def sync_reference(part: str) -> str:
+        return f"synced {part} in {current_flow_id() is not None}"
+
+    info = get_flow("bom_sync")
+    assert info.edges == (("handle_message", "sync_reference"),)
+    assert handle_message({"part": "P-1"}) == "synced P-1 in True"
+
+
+def test_explicit_form_names_the_flow_in_the_decorator() -> None:
+    """penstock 0.1.0's form: @entrypoint("flow") and @step("flow", after=...)."""
+
+    @entrypoint("explicit")
+    def begin() -> int:
+        return finish(1)
+
+    @step("explicit", after=begin)
+    def finish(value: int) -> int:
+        return value + 1
+
+    assert get_flow("explicit").edges == (("begin", "finish"),)
+    assert begin() == 2
+
+
+def test_forms_can_be_mixed_in_one_flow() -> None:
+    """A class-form flow can gain steps declared elsewhere in explicit form."""
+
+    @flow("mixed")
+    class Mixed:
+        @entrypoint
+        def start(self) -> None:
+            audit()
+
+    @step("mixed", after="start")
+    def audit() -> None: ...
+
+    assert get_flow("mixed").edges == (("start", "audit"),)
+    Mixed().start()
+
+
+def test_after_accepts_names_callables_and_lists_of_both() -> None:
+    @flow("after_forms")
+    class AfterForms:
+        @entrypoint
+        def a(self) -> None: ...
+
+        @entrypoint
+        def b(self) -> None: ...
+
+        @step(after=a)
+        def c(self) -> None: ...
+
+        @step(after=["a", b, c])
+        def d(self) -> None: ...
+
+        @step(after=("c", "c", d))
+        def e(self) -> None: ...
+
+    steps = get_flow("after_forms").steps
+    assert steps["c"].after == ("a",)
+    assert steps["d"].after == ("a", "b", "c")
+    assert steps["e"].after == ("c", "d"), "duplicates are dropped, order kept"
+
+
+def test_after_can_reference_a_classmethod_step() -> None:
+    @flow("after_classmethod")
+    class Flow:
+        @entrypoint
+        @classmethod
+        def start(cls) -> None: ...
+
+        @step(after=start)
+        def then(self) -> None: ...
+
+    assert get_flow("after_classmethod").steps["then"].after == ("start",)
+
+
+def test_methods_classmethods_and_staticmethods_in_either_order() -> None:
+    """@step works above and below @classmethod / @staticmethod."""
+
+    @flow("method_kinds")
+    class Kinds:
+        factor = 3
+
+        @entrypoint
+        def run(self, value: int) -> list[int]:
+            return [
+                self.instance(value),
+                self.cls_above(value),
+                self.cls_below(value),
+                self.static_above(value),
+                self.static_below(value),
+                Kinds.cls_above(value),
+                Kinds.static_below(value),
+            ]
+
+        @step(after="run")
+        def instance(self, value: int) -> int:
+            return value * self.factor
+
+        @step(after="run")
+        @classmethod
+        def cls_above(cls, value: int) -> int:
+            return value * cls.factor
+
+        @classmethod
+        @step(after="run")
+        def cls_below(cls, value: int) -> int:
+            return value * cls.factor
+
+        @step(after="run")
+        @staticmethod
+        def static_above(value: int) -> int:
+            return value + 1
+
+        @staticmethod
+        @step(after="run")
+        def static_below(value: int) -> int:
+            return value + 2
+
+    assert Kinds().run(2) == [6, 6, 6, 3, 4, 6, 4]
+    assert isinstance(Kinds.__dict__["cls_above"], classmethod)
+    assert isinstance(Kinds.__dict__["static_below"], staticmethod)
+    assert set(get_flow("method_kinds").steps) == {
+        "run",
+        "instance",
+        "cls_above",
+        "cls_below",
+        "static_above",
+        "static_below",
+    }
+
+
+def test_wrapper_keeps_identity_signature_and_kind() -> None:
+    """__name__, __qualname__, __doc__, __wrapped__, signature and inspect's verdicts survive."""
+
+    def plain(a: int, b: str = "x", *rest: int, key: bool = False, **extra: Any) -> str:
+        """Do a plain thing.
+
+        More text.
+        """
+        return f"{a}{b}{rest}{key}{extra}"
+
+    async def coro(x: int) -> int:
+        return x
+
+    def gen(n: int) -> Iterator[int]:
+        yield from range(n)
+
+    async def agen(n: int) -> AsyncIterator[int]:
+        for i in range(n):
+            yield i
+
+    for original in (plain, coro, gen, agen):
+        wrapped = step("kinds_flow")(original)
+        assert wrapped is not original
+        assert wrapped.__name__ == original.__name__
+        assert wrapped.__qualname__ == original.__qualname__
+        assert wrapped.__doc__ == original.__doc__
+        assert wrapped.__module__ == original.__module__
+        assert wrapped.__wrapped__ is original
+        assert inspect.signature(wrapped) == inspect.signature(original)
+        assert inspect.iscoroutinefunction(wrapped) == inspect.iscoroutinefunction(original)
+        assert inspect.isasyncgenfunction(wrapped) == inspect.isasyncgenfunction(original)
+        assert inspect.isgeneratorfunction(wrapped) == inspect.isgeneratorfunction(original)
+
+    kinds = {name: info.kind for name, info in get_flow("kinds_flow").steps.items()}
+    assert kinds == {
+        "plain": "function",
+        "coro": "coroutine",
+        "gen": "generator",
+        "agen": "async_generator",
+    }
+
+
+def test_step_records_module_qualname_location_and_doc() -> None:
+    @flow("located")
+    class Located:
+        @entrypoint
+        def start(self) -> None:
+            """Start here.
+
+            Not this line.
+            """
+
+        @step(after="start")
+        def undocumented(self) -> None: ...
+
+    line = inspect.getsourcelines(Located.start)[1]
+    info = get_flow("located").steps["start"]
+    assert info.module == __name__
+    assert info.qualname.endswith("Located.start")
+    assert info.file == __file__
+    assert info.line == line
+    assert info.location == f"{__file__}:{line}"
+    assert info.doc == "Start here."
+    assert get_flow("located").steps["undocumented"].doc == ""
+
+
+def test_undecorated_function_stays_callable_via_wrapped() -> None:
+    """Zero magic: the original function is there for unit tests, no flow needed."""
+
+    @step("unit_tested", after="x")
+    def compute(value: int) -> int:
+        return value * 10
+
+    with pytest.raises(NotInFlowError):
+        compute(1)
+    assert compute.__wrapped__(1) == 10  # type: ignore[attr-defined]
+
+
+def test_async_entrypoint_and_steps() -> None:
+    @flow("async_pipeline")
+    class Pipeline:
+        @entrypoint
+        async def ingest(self, url: str) -> tuple[str, str | None]:
+            return await self.transform(url), current_flow_id()
+
+        @step(after="ingest")
+        async def transform(self, raw: str) -> str:
+            await asyncio.sleep(0)
+            return raw.upper()
+
+    result, cid = asyncio.run(Pipeline().ingest("https://example.com"))
+    assert result == "HTTPS://EXAMPLE.COM"
+    assert cid is not None
+    assert current_flow_id() is None
+
+
+def test_generator_send_throw_close_and_return_value_are_forwarded() -> None:
+    """A generator step behaves exactly like the generator it wraps."""
+    seen: list[object] = []
+
+    @entrypoint("gen_protocol")
+    def echo() -> Iterator[str]:
+        total = 0
+        while True:
+            try:
+                received = yield f"total={total}"
+            except ValueError as exc:
+                seen.append(f"caught {exc}")
+                continue
+            except GeneratorExit:
+                seen.append("closed")
+                raise
+            if received is None:
+                return total
+            total += received
+
+    gen = echo()
+    assert next(gen) == "total=0"
+    assert gen.send(5) == "total=5"
+    assert gen.throw(ValueError("boom")) == "total=5"
+    assert gen.send(2) == "total=7"
+    with pytest.raises(StopIteration) as stop:
+        gen.send(None)
+    assert stop.value.value == 7
+    assert seen == ["caught boom"]
+
+    early = echo()
+    next(early)
+    early.close()
+    assert seen == ["caught boom", "closed"]
+
+
+def test_generator_exception_propagates_unchanged() -> None:
+    error = KeyError("missing")
+
+    @entrypoint("gen_error")
+    def failing() -> Iterator[int]:
+        yield 1
+        raise error
+
+    gen = failing()
+    assert next(gen) == 1
+    with pytest.raises(KeyError) as caught:
+        next(gen)
+    assert caught.value is error
+
+
+def test_async_generator_asend_athrow_aclose_are_forwarded() -> None:
+    seen: list[str] = []
+
+    @entrypoint("agen_protocol")
+    async def counter() -> AsyncIterator[str]:
+        total = 0
+        try:
+            while True:
+                try:
+                    received = yield f"total={total}"
+                except ValueError:
+                    seen.append("caught")
+                    continue
+                await asyncio.sleep(0)
+                total += received or 0
+        finally:
+            seen.append(f"finally cid={current_flow_id() is not None}")
+
+    async def drive() -> list[str]:
+        agen = counter()
+        out = [await agen.__anext__()]
+        out.append(await agen.asend(3))
+        out.append(await agen.athrow(ValueError("x")))
+        out.append(await agen.asend(4))
+        await agen.aclose()
+        return out
+
+    assert asyncio.run(drive()) == ["total=0", "total=3", "total=3", "total=7"]
+    assert seen == ["caught", "finally cid=True"]
+
+
+def test_nested_step_sees_outer_flow_inside_generator() -> None:
+    @flow("gen_nesting")
+    class GenFlow:
+        @entrypoint
+        def produce(self, n: int) -> Iterator[str | None]:
+            for _ in range(n):
+                yield self.label()
+
+        @step(after="produce")
+        def label(self) -> str | None:
+            return current_flow_id()
+
+    ids = list(GenFlow().produce(3))
+    assert len(set(ids)) == 1
+    assert ids[0] is not None
+    assert current_flow_id() is None
+
+
+# -- misuse -------------------------------------------------------------------------------------
+
+
+def test_step_of_a_class_without_flow_explains_itself() -> None:
+    class NoFlow:
+        @entrypoint
+        def start(self) -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r"'start' .* is not part of any flow; put @flow"):
+        NoFlow().start()
+
+
+def test_bare_step_function_without_flow_explains_itself() -> None:
+    @step
+    def lonely() -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r"Step 'lonely' .* not part of any flow"):
+        lonely()
+
+
+@pytest.mark.parametrize("bad", [42, None, 3.5])
+def test_decorating_a_non_callable_is_a_type_error(bad: object) -> None:
+    with pytest.raises(TypeError, match="decorates functions and methods"):
+        step("flow_x")(bad)
+    with pytest.raises(TypeError, match="decorates functions and methods"):
+        entrypoint("flow_x")(bad)
+
+
+def test_step_on_a_class_points_to_flow() -> None:
+    with pytest.raises(TypeError, match=r"not classes like .*Thing; put @flow"):
+
+        @step("flow_y")
+        class Thing:
+            pass
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_empty_flow_name_is_rejected(bad: str) -> None:
+    with pytest.raises(FlowDefinitionError, match="The flow name must not be empty"):
+        flow(bad)
+    with pytest.raises(FlowDefinitionError, match="The flow name must not be empty"):
+        entrypoint(bad)
+    with pytest.raises(FlowDefinitionError, match="The flow name must not be empty"):
+        step(bad)
+
+
+def test_non_string_flow_name_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="@flow takes a flow name"):
+        flow(12)  # type: ignore[call-overload]
+
+
+def test_flow_without_name_on_a_function_asks_for_one() -> None:
+    @entrypoint
+    def start() -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r'needs the flow\'s name: write @flow\("name"\)'):
+        flow(start)  # type: ignore[call-overload]
+
+
+def test_flow_on_a_plain_function_asks_for_entrypoint_or_step() -> None:
+    def plain() -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r"put @entrypoint or @step\(...\) between"):
+        flow("plain_flow")(plain)
+
+
+def test_flow_on_a_class_without_steps_says_so() -> None:
+    with pytest.raises(FlowDefinitionError, match="found no methods marked with @entrypoint"):
+
+        @flow("empty_class")
+        class Empty:
+            def method(self) -> None: ...
+
+
+@pytest.mark.parametrize("bad", [3, {"a": 1}, [1], object()])
+def test_after_of_the_wrong_type(bad: object) -> None:
+    with pytest.raises(TypeError, match="after= takes"):
+        step("f", after=bad)  # type: ignore[arg-type]
+
+
+def test_after_with_an_undecorated_function() -> None:
+    def helper() -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r"which is not a penstock step; decorate it"):
+        step("f", after=helper)
+
+
+def test_after_with_an_empty_name() -> None:
+    with pytest.raises(FlowDefinitionError, match="A step name in after= must not be empty"):
+        step("f", after=["ok", ""])
+
+
+def test_after_across_flows_is_rejected() -> None:
+    @entrypoint("flow_one")
+    def one() -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match=r"which is a step of flow 'flow_one'"):
+
+        @step("flow_two", after=one)
+        def two() -> None: ...
+
+
+def test_step_cannot_join_two_flows() -> None:
+    with pytest.raises(FlowDefinitionError, match=r"already belongs to flow 'first'"):
+
+        @flow("second")
+        @step("first")
+        def shared() -> None: ...
+
+
+def test_decorating_twice_is_rejected() -> None:
+    with pytest.raises(FlowDefinitionError, match="already an entrypoint or step"):
+
+        @step("twice")
+        @entrypoint("twice")
+        def both() -> None: ...
+
+
+def test_flow_name_given_twice_is_rejected() -> None:
+    with pytest.raises(TypeError, match="takes the flow's name once"):
+        flow("a", name="b")  # type: ignore[call-overload]

@@ -1,0 +1,302 @@
+"""Registration, conflicts, the read API, and validation of flows."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from penstock import (
+    FlowDefinitionError,
+    FlowInfo,
+    FlowNotFoundError,
+    FlowValidationError,
+    entrypoint,
+    flow,
+    get_flow,
+    list_flows,
+    step,
+    validate_flow,
+    validate_flows,
+)
+from penstock._registry import find_problems, forget_module
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder on sys.path for modules written by the test."""
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name in [name for name in sys.modules if name.startswith("regmod_")]:
+        del sys.modules[name]
+
+
+def test_get_flow_and_list_flows() -> None:
+    @flow("registry_read")
+    class Read:
+        @entrypoint
+        def a(self) -> None: ...
+
+        @step(after="a")
+        def b(self) -> None: ...
+
+    info = get_flow("registry_read")
+    assert isinstance(info, FlowInfo)
+    assert info.name == "registry_read"
+    assert "registry_read" in list_flows()
+    assert list_flows() == sorted(list_flows())
+    with pytest.raises(TypeError):
+        info.steps["c"] = info.steps["a"]  # type: ignore[index]
+
+
+def test_unknown_flow_lists_the_known_ones() -> None:
+    @entrypoint("known_one")
+    def one() -> None: ...
+
+    with pytest.raises(FlowNotFoundError) as caught:
+        get_flow("unknown_flow")
+    error = caught.value
+    assert isinstance(error, KeyError)
+    assert error.flow == "unknown_flow"
+    assert "known_one" in error.known
+    message = str(error)
+    assert message.startswith("No flow named 'unknown_flow' is registered (known flows: ")
+    assert "'known_one'" in message
+    assert message.endswith("import the module that defines it before asking for it.")
+
+
+def test_conflicting_definitions_name_both_locations() -> None:
+    @entrypoint("conflicts")
+    def start() -> None: ...
+
+    first_line = start.__wrapped__.__code__.co_firstlineno  # type: ignore[attr-defined]
+
+    def make_other() -> None:
+        @step("conflicts", name="start")
+        def other() -> None: ...
+
+    with pytest.raises(FlowDefinitionError) as caught:
+        make_other()
+    message = str(caught.value)
+    assert "Step 'start' is defined twice in flow 'conflicts'" in message
+    assert f"{__file__}:{first_line}" in message
+    assert "other" in message
+    assert message.count(__file__) == 2
+    assert "name=..." in message
+
+
+def test_reimporting_the_same_definition_is_fine(module_dir: Path) -> None:
+    source = module_dir / "regmod_reload.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from penstock import entrypoint, flow, step
+
+            @flow("reloaded")
+            class Reloaded:
+                @entrypoint
+                def start(self) -> None: ...
+
+                @step(after="start")
+                def finish(self) -> None: ...
+            """
+        )
+    )
+    module = importlib.import_module("regmod_reload")
+    importlib.reload(module)
+    # Edited and reloaded: the new definition replaces the old one.
+    source.write_text(source.read_text().replace('after="start"', 'after=["start"], name="finish"'))
+    importlib.reload(module)
+    assert set(get_flow("reloaded").steps) == {"start", "finish"}
+
+
+def test_forget_module_drops_its_steps(module_dir: Path) -> None:
+    (module_dir / "regmod_forget.py").write_text(
+        "from penstock import entrypoint\n@entrypoint('forgotten')\ndef start() -> None: ...\n"
+    )
+    importlib.import_module("regmod_forget")
+    assert "forgotten" in list_flows()
+    forget_module("regmod_forget")
+    assert "forgotten" not in list_flows()
+
+
+def test_concurrent_imports_register_consistently(module_dir: Path) -> None:
+    """16 threads import 16 flow modules at the same instant; every step is registered."""
+    count = 16
+    for index in range(count):
+        lines = ["from penstock import entrypoint, step", ""]
+        lines += [f"@entrypoint('shared_flow', name='start_{index}')", "def start(): ...", ""]
+        for k in range(20):
+            lines += [f"@step('shared_flow', after='start_{index}', name='s{index}_{k}')"]
+            lines += [f"def s{k}(): ...", ""]
+        (module_dir / f"regmod_conc_{index}.py").write_text("\n".join(lines))
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def load(index: int) -> None:
+        try:
+            barrier.wait()
+            importlib.import_module(f"regmod_conc_{index}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    steps = get_flow("shared_flow").steps
+    assert len(steps) == count * 21
+    validate_flow("shared_flow")
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def test_valid_flow_passes() -> None:
+    @flow("valid")
+    class Valid:
+        @entrypoint
+        def a(self) -> None: ...
+
+        @step(after="a")
+        def b(self) -> None: ...
+
+    validate_flow("valid")
+    assert find_problems("valid") == []
+
+
+def test_unknown_after_with_suggestion() -> None:
+    @flow("typo")
+    class Typo:
+        @entrypoint
+        def receive_order(self) -> None: ...
+
+        @step(after="recieve_order")
+        def validate(self) -> None: ...
+
+    with pytest.raises(FlowValidationError) as caught:
+        validate_flow("typo")
+    problems = [p for p in caught.value.problems if p.code == "unknown-after"]
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.step == "validate"
+    assert problem.file == __file__
+    assert "comes after 'recieve_order', which is not a step" in problem.message
+    assert "Did you mean 'receive_order'?" in problem.message
+    assert str(problem).startswith(f"{__file__}:{problem.line}: ")
+
+
+def test_cycle_names_its_path() -> None:
+    @flow("cyclic")
+    class Cyclic:
+        @entrypoint
+        def start(self) -> None: ...
+
+        @step(after=["start", "c"])
+        def a(self) -> None: ...
+
+        @step(after="a")
+        def b(self) -> None: ...
+
+        @step(after="b")
+        def c(self) -> None: ...
+
+    problems = find_problems("cyclic")
+    assert [p.code for p in problems] == ["cycle"]
+    assert "a -> b -> c -> a" in problems[0].message
+
+
+def test_unreachable_steps_and_missing_entrypoints() -> None:
+    @flow("islands")
+    class Islands:
+        @entrypoint
+        def start(self) -> None: ...
+
+        @step(after="start")
+        def reached(self) -> None: ...
+
+        @step
+        def island(self) -> None: ...
+
+    @step("headless")
+    def lonely() -> None: ...
+
+    codes = {(p.code, p.step) for p in find_problems("islands")}
+    assert codes == {("unreachable", "island")}
+    headless = find_problems("headless")
+    assert [(p.code, p.step) for p in headless] == [("no-entrypoint", None)]
+    assert "mark the function where it starts with @entrypoint" in headless[0].message
+
+
+def test_validation_reports_every_problem_at_once() -> None:
+    @flow("many_problems")
+    class Many:
+        @entrypoint
+        def start(self) -> None: ...
+
+        @step(after="nowhere")
+        def a(self) -> None: ...
+
+        @step(after="b")
+        def b(self) -> None: ...
+
+    with pytest.raises(FlowValidationError) as caught:
+        validate_flow("many_problems")
+    codes = sorted(p.code for p in caught.value.problems)
+    assert codes == ["cycle", "unknown-after", "unreachable", "unreachable"]
+    message = str(caught.value)
+    assert message.startswith("Flow validation found 4 problems:\n")
+    assert message.count(__file__) == 4
+    assert isinstance(caught.value, ValueError)
+
+
+def test_validate_flows_covers_all_flows() -> None:
+    @step("broken_a")
+    def a() -> None: ...
+
+    @entrypoint("broken_b")
+    def start() -> None: ...
+
+    @step("broken_b", after="missing")
+    def b() -> None: ...
+
+    with pytest.raises(FlowValidationError) as caught:
+        validate_flows()
+    flows = {p.flow for p in caught.value.problems}
+    assert {"broken_a", "broken_b"} <= flows
+
+
+def test_validate_flow_unknown_name() -> None:
+    with pytest.raises(FlowNotFoundError):
+        validate_flow("does_not_exist")
+
+
+def test_single_problem_message_is_singular() -> None:
+    @step("single_problem")
+    def only() -> None: ...
+
+    with pytest.raises(FlowValidationError, match="found 1 problem:"):
+        validate_flow("single_problem")
+
+
+def test_deep_flow_validates_without_recursion() -> None:
+    """A 5,000-step chain validates; the search is iterative."""
+
+    @entrypoint("deep")
+    def s0() -> None: ...
+
+    for index in range(1, 5000):
+
+        def body() -> None: ...
+
+        step("deep", after=f"s{index - 1}", name=f"s{index}")(body)
+
+    validate_flow("deep")
