@@ -1,4 +1,4 @@
-"""Shared fixtures: each test starts with a clean backend and leaves the registry as it was."""
+"""Fixtures shared by the tests (the isolation fixture for every test is in the root conftest)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,6 @@ import pytest
 
 from penstock import _config, _registry
 from penstock._context import _current_flow, _current_step
-
-
-@pytest.fixture(autouse=True)
-def _isolated_penstock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Reset the backend choice and restore the registry after each test."""
-    monkeypatch.delenv("PENSTOCK_BACKEND", raising=False)
-    saved = copy.deepcopy(_registry._flows)
-    _config.reset()
-    yield
-    _config.reset()
-    with _registry._lock:
-        _registry._flows.clear()
-        _registry._flows.update(saved)
-    # Nothing a test ran may leave a flow behind in the test's own context.
-    assert _current_flow.get() is None
-    assert _current_step.get() is None
 
 
 class CapturedRecords(Sequence[logging.LogRecord]):

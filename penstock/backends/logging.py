@@ -98,7 +98,7 @@ class LoggingBackend(TracingBackend):
     Example:
         >>> import penstock
         >>> from penstock.backends import LoggingBackend
-        >>> penstock.configure(LoggingBackend(logger="myapp.flows"))
+        >>> backend = penstock.configure(LoggingBackend(logger="myapp.flows"))
     """
 
     def __init__(
