@@ -54,7 +54,7 @@ if __name__ == "__main__":
 
     logging.basicConfig(
         level=logging.INFO,
-        format="%(levelname)-5s %(name)-8s %(message)s  [%(flow)s/%(step)s cid=%(correlation_id)s]",
+        format="%(levelname)-5s %(name)-8s %(message)s  [%(step)s cid=%(correlation_id)s]",
     )
     install()
     asyncio.run(main())

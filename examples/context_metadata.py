@@ -52,7 +52,7 @@ if __name__ == "__main__":
 
     logging.basicConfig(
         level=logging.INFO,
-        format="%(levelname)-5s %(name)-12s %(message)s  [%(flow)s/%(step)s cid=%(correlation_id)s]",
+        format="%(levelname)-5s %(name)-12s %(message)s  [%(step)s cid=%(correlation_id)s]",
     )
     install()
     ContextDemo().start("alice")

@@ -46,7 +46,7 @@ if __name__ == "__main__":
 
     logging.basicConfig(
         level=logging.INFO,
-        format="%(levelname)-5s %(name)-12s %(message)s  [%(flow)s/%(step)s cid=%(correlation_id)s]",
+        format="%(levelname)-5s %(name)-12s %(message)s  [%(step)s cid=%(correlation_id)s]",
     )
     install()
     OrderFlow().receive_order("ORD-001")

@@ -60,7 +60,7 @@ if __name__ == "__main__":
 
     logging.basicConfig(
         level=logging.INFO,
-        format="%(levelname)-5s %(name)-9s %(message)s  [%(flow)s/%(step)s cid=%(correlation_id)s]",
+        format="%(levelname)-5s %(name)-9s %(message)s  [%(step)s cid=%(correlation_id)s]",
     )
     install()
     UserUpdate().api_request("alice", "alice@example.com")

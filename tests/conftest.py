@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import overload
 
 import pytest
-
-from penstock import _config, _registry
-from penstock._context import _current_flow, _current_step
 
 
 class CapturedRecords(Sequence[logging.LogRecord]):

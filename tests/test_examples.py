@@ -89,7 +89,13 @@ def test_demo_runs_everything() -> None:
 def test_example_flows_are_valid_and_parse_in_mermaid(examples_importable: None) -> None:
     require_mermaid()
     names = ["order_processing", "user_update", "context_demo", "async_pipeline", "bom_sync"]
-    for module in ["order_processing", "user_update", "context_metadata", "async_pipeline", "bom_sync"]:
+    for module in [
+        "order_processing",
+        "user_update",
+        "context_metadata",
+        "async_pipeline",
+        "bom_sync",
+    ]:
         importlib.import_module(module)
     for name in names:
         validate_flow(name)
