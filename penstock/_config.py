@@ -107,9 +107,24 @@ def _resolve() -> TracingBackend:
             except ValueError as exc:
                 # Raising here would fail the application's first request over a typo in its
                 # environment; say it loudly and keep going with detection instead.
-                warnings.warn(f"{ENV_VAR}: {exc} Using 'auto'.", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"{ENV_VAR}: {exc} Using 'auto'.",
+                    RuntimeWarning,
+                    stacklevel=_caller_stacklevel(),
+                )
         backend = chosen if chosen is not None else _detect()
         return backend
+
+
+def _caller_stacklevel() -> int:
+    """Return the ``stacklevel`` that points a warning at the first frame outside penstock."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)  # the only portable way to find the caller on 3.10
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def reset() -> None:

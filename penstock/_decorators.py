@@ -461,6 +461,17 @@ def _make_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., An
 # -- the decorators -----------------------------------------------------------------------------
 
 
+def _check_first_argument(value: object, decorator: str) -> None:
+    """Reject ``@step(3)``-style calls early, with a message about what the argument may be."""
+    if value is None or isinstance(value, (str, classmethod, staticmethod)) or callable(value):
+        return
+    msg = (
+        f"@{decorator} takes the function to decorate, or the flow's name as a str; "
+        f"got {type(value).__name__}: {value!r}."
+    )
+    raise TypeError(msg)
+
+
 def _decorate(
     target: Any,
     *,
@@ -532,6 +543,7 @@ def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
         >>> handle()
         True
     """
+    _check_first_argument(func_or_flow, "entrypoint")
     if func_or_flow is not None and not isinstance(func_or_flow, str):
         return _decorate(
             func_or_flow,
@@ -593,6 +605,7 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
         >>> begin()
         42
     """
+    _check_first_argument(func_or_flow, "step")
     if func_or_flow is not None and not isinstance(func_or_flow, str):
         if after is not None or name is not None:  # pragma: no cover - guarded by the overloads
             msg = "@step(...) with options takes the flow name, if any, as its only positional."

@@ -64,7 +64,9 @@ class FlowNotFoundError(PenstockError, KeyError):
 class FlowDefinitionError(PenstockError, ValueError):
     """A flow, entrypoint or step is declared in a way penstock cannot accept.
 
-    Raised at import time, where the decorator runs, so the traceback points at the declaration.
+    Almost always raised at import time, where the decorator runs, so the traceback points at
+    the declaration. The exception is an entrypoint or step that never joined a flow (a method of
+    a class without ``@flow``, say): that can only be noticed when it is called.
     """
 
 

@@ -208,3 +208,14 @@ def test_reconfiguring_reports_failures_again(caplog: pytest.LogCaptureFixture) 
     configure(broken)
     run()
     assert len([r for r in caplog.records if r.name == "penstock"]) == 2
+
+
+def test_environment_warning_points_at_the_calling_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PENSTOCK_BACKEND", "nonsense")
+
+    @entrypoint("warned")
+    def run() -> None: ...
+
+    with pytest.warns(RuntimeWarning) as warned:
+        run()
+    assert warned[0].filename == __file__

@@ -543,3 +543,13 @@ def test_decorating_twice_is_rejected() -> None:
 def test_flow_name_given_twice_is_rejected() -> None:
     with pytest.raises(TypeError, match="takes the flow's name once"):
         flow("a", name="b")  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("bad", [3, 2.5, b"flow"])
+def test_first_argument_must_be_a_function_or_a_flow_name(bad: object) -> None:
+    with pytest.raises(
+        TypeError, match=r"@step takes the function to decorate, or the flow's name"
+    ):
+        step(bad)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"@entrypoint takes the function to decorate, or the flow"):
+        entrypoint(bad)  # type: ignore[call-overload]
