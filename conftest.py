@@ -16,12 +16,15 @@ def _isolated_penstock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Reset the backend choice and restore the registry after each test."""
     monkeypatch.delenv("PENSTOCK_BACKEND", raising=False)
     saved = copy.deepcopy(_registry._flows)
+    saved_origins = dict(_registry._origins)
     _config.reset()
     yield
     _config.reset()
     with _registry._lock:
         _registry._flows.clear()
         _registry._flows.update(saved)
+        _registry._origins.clear()
+        _registry._origins.update(saved_origins)
     # Nothing a test ran may leave a flow behind in the test's own context.
     assert _current_flow.get() is None
     assert _current_step.get() is None

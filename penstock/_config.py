@@ -10,6 +10,7 @@ import threading
 import warnings
 from typing import Literal
 
+from penstock._context import _current_flow, _current_step
 from penstock.backends.base import TracingBackend
 from penstock.backends.logging import LoggingBackend
 
@@ -25,6 +26,11 @@ _lock = threading.Lock()
 backend: TracingBackend | None = None
 # (id(backend), phase) pairs whose failure has been reported, so each is logged only once.
 _reported: set[tuple[int, str]] = set()
+_PHASES = {
+    "checking": ("checking whether to record", "the step ran without a span"),
+    "opening": ("opening a span", "the step ran without it"),
+    "closing": ("closing a span", "the step's result is unaffected"),
+}
 
 
 def _by_name(name: str) -> TracingBackend:
@@ -144,12 +150,23 @@ def report_failure(failed: TracingBackend, phase: str, exc: BaseException) -> No
     if key in _reported:
         return
     _reported.add(key)
+    doing, consequence = _PHASES.get(phase, (phase, "the step ran unaffected"))
     message = (
-        "penstock: backend %r raised %s while %s a span; the step ran without it. "
+        "penstock: backend %r raised %s while %s; %s. "
         "Further failures of this backend in this phase are not logged."
     )
+    ctx = _current_flow.get()
+    info = _current_step.get()
+    # The same fields the step records carry, so a format string that uses them still works.
+    extra = {
+        "flow": "-" if ctx is None else ctx.flow_name,
+        "step": "-" if info is None else info.name,
+        "correlation_id": "-" if ctx is None else ctx.flow_id,
+    }
     try:
-        _logger.error(message, failed, type(exc).__name__, phase, exc_info=exc)
+        _logger.error(
+            message, failed, type(exc).__name__, doing, consequence, exc_info=exc, extra=extra
+        )
     except Exception:  # noqa: BLE001 - logging itself is broken; stderr is all that is left
         # Nowhere left to report if stderr fails too; never raise into the host.
         with contextlib.suppress(Exception):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from random import getrandbits
+import os
+import random
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -28,6 +29,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _MISSING: Any = object()
+
+# A generator of our own, seeded from the operating system: the application seeding the global
+# `random` (tests, simulations) must neither make IDs repeat nor see its sequence shifted by us.
+_ids = random.Random()  # noqa: S311 - correlation IDs identify, they do not protect
+_getrandbits = _ids.getrandbits
+if hasattr(os, "register_at_fork"):
+    # A forked worker would otherwise draw the same IDs as its parent and its siblings.
+    os.register_at_fork(after_in_child=_ids.seed)
 
 
 class FlowContext:
@@ -87,9 +96,9 @@ def new_flow_id() -> str:
     samplers that read the low bits see a uniform distribution. An all-zero ID is invalid in
     W3C Trace Context and is drawn again.
     """
-    value = getrandbits(128)
+    value = _getrandbits(128)
     while not value:  # pragma: no cover - one chance in 2**128
-        value = getrandbits(128)
+        value = _getrandbits(128)
     return f"{value:032x}"
 
 

@@ -175,9 +175,28 @@ def dot_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def dot_ids(graph: FlowGraph) -> dict[str, str]:
+    """Map each step name to a unique quoted DOT id, the name itself wherever possible.
+
+    Two names can quote to the same string (control characters become spaces), so later ones
+    get a ``#N`` suffix instead of silently merging into one node.
+    """
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in graph.order:
+        candidate, suffix = dot_string(name), 1
+        while candidate in taken:
+            suffix += 1
+            candidate = dot_string(f"{name}#{suffix}")
+        ids[name] = candidate
+        taken.add(candidate)
+    return ids
+
+
 def render_dot(graph: FlowGraph, direction: str = "TD") -> str:
     """Render ``graph`` as a Graphviz ``digraph``; entrypoints are drawn as ellipses."""
     steps = graph.flow.steps
+    ids = dot_ids(graph)
     lines = [
         f"digraph {dot_string(graph.flow.name)} {{",
         f"    rankdir={_DOT_RANKDIR[direction]};",
@@ -190,10 +209,8 @@ def render_dot(graph: FlowGraph, direction: str = "TD") -> str:
             attrs.append("shape=ellipse")
         if info.doc:
             attrs.append(f"tooltip={dot_string(info.doc)}")
-        lines.append(f"    {dot_string(name)} [{', '.join(attrs)}];")
-    lines.extend(
-        f"    {dot_string(source)} -> {dot_string(target)};" for source, target in graph.edges
-    )
+        lines.append(f"    {ids[name]} [{', '.join(attrs)}];")
+    lines.extend(f"    {ids[source]} -> {ids[target]};" for source, target in graph.edges)
     lines.append("}")
     return "\n".join(lines)
 

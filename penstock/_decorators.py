@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from penstock import _config
 from penstock._context import FlowContext, _current_flow, _current_step, new_flow_id
-from penstock._registry import register
+from penstock._registry import note_attached, note_unattached, register
 from penstock._types import StepInfo, StepKind
 from penstock.errors import FlowDefinitionError, NotInFlowError
 
@@ -38,7 +39,7 @@ _SPEC_ATTR = "__penstock_step__"
 class _StepSpec:
     """What a decorator knows about its function before (and after) it joins a flow."""
 
-    __slots__ = ("after", "entrypoint", "flow", "func", "info", "name")
+    __slots__ = ("__weakref__", "after", "entrypoint", "flow", "func", "info", "name")
 
     def __init__(
         self,
@@ -188,6 +189,7 @@ def _join_flow(spec: _StepSpec, flow_name: str) -> None:
     register(info)
     spec.flow = flow_name
     spec.info = info
+    note_attached(spec)
 
 
 # -- run time -----------------------------------------------------------------------------------
@@ -203,6 +205,13 @@ def _unregistered(spec: _StepSpec) -> FlowDefinitionError:
 
 
 def _outside_flow(info: StepInfo) -> NotInFlowError:
+    if info.kind in ("generator", "async_generator"):
+        # A generator's body, and so its step, starts at the first next(), not at the call.
+        return NotInFlowError(
+            f"Generator step {info.name!r} of flow {info.flow!r} was first iterated outside a "
+            "running flow; start iterating it inside the entrypoint, or make the generator "
+            "itself an @entrypoint."
+        )
     return NotInFlowError(
         f"Step {info.name!r} of flow {info.flow!r} was called outside a running flow; call it "
         f"from an @entrypoint of {info.flow!r}, or call {info.qualname}.__wrapped__ to run the "
@@ -358,10 +367,9 @@ def _generator_wrapper(
                     break
                 try:
                     to_send = yield item
-                except GeneratorExit:
-                    private.run(inner.close)
-                    raise
                 except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
+                    # GeneratorExit too: close() is throw(GeneratorExit), so the generator decides,
+                    # exactly as it would undecorated (it may return a value, or even yield).
                     to_throw, to_send = exc, None
         except BaseException as exc:
             private.run(_close, backend, span, exc)
@@ -404,6 +412,27 @@ class _RunIn:
                 to_throw, to_send = exc, None
 
 
+def _owned_by_wrapper(agen: AsyncGenerator[Any, Any]) -> None:
+    """Async-generator finalizer that does nothing: the wrapper closes the inner generator."""
+
+
+def _first_asend(inner: AsyncGenerator[Any, Any]) -> Awaitable[Any]:
+    """Start ``inner`` without registering it with the event loop.
+
+    asyncio tracks every async generator it sees start, and closes the unfinished ones itself
+    when the loop shuts down or the generator is collected. It already does that for the
+    wrapper; if it also did it for the inner generator, both would be closed at once (raising
+    "asynchronous generator is already running") and the inner one outside the flow. Leaving
+    the inner generator to the wrapper closes it once, inside its private context.
+    """
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=_owned_by_wrapper)
+    try:
+        return inner.asend(None)
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+
+
 def _async_generator_wrapper(
     func: Callable[..., AsyncGenerator[Any, Any]], spec: _StepSpec
 ) -> Callable[..., Any]:
@@ -419,10 +448,13 @@ def _async_generator_wrapper(
             inner = private.run(func, *args, **kwargs)
             to_send: Any = None
             to_throw: BaseException | None = None
+            first = True
             while True:
                 try:
                     if to_throw is None:
-                        item = await _RunIn(private, inner.asend(to_send))
+                        step_awaitable = _first_asend(inner) if first else inner.asend(to_send)
+                        first = False
+                        item = await _RunIn(private, step_awaitable)
                     else:
                         thrown, to_throw = to_throw, None
                         item = await _RunIn(private, inner.athrow(thrown))
@@ -430,9 +462,6 @@ def _async_generator_wrapper(
                     break
                 try:
                     to_send = yield item
-                except GeneratorExit:
-                    await _RunIn(private, inner.aclose())
-                    raise
                 except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
                     to_throw, to_send = exc, None
         except BaseException as exc:
@@ -509,13 +538,21 @@ def _decorate(
         )
         raise FlowDefinitionError(msg)
     step_name = name if name is not None else getattr(target, "__name__", None)
-    if step_name is None:
-        msg = f"@{decorator} needs name=... for {target!r}, which has no __name__."
+    if step_name is None or step_name == "<lambda>":
+        msg = (
+            f"@{decorator} needs name=... for {target!r}, which has no name of its own; "
+            f'write {decorator}(..., name="what_it_does")(...).'
+        )
         raise FlowDefinitionError(msg)
     spec = _StepSpec(target, step_name, entrypoint=entrypoint, after=after)
     wrapper = _make_wrapper(target, spec)
     if flow_name is not None:
         _join_flow(spec, flow_name)
+    else:
+        file, line = _location(target)
+        note_unattached(
+            spec, name=spec.name, qualname=_qualname(target), file=file, line=line, entry=entrypoint
+        )
     return wrapper
 
 

@@ -8,7 +8,9 @@ modules imported from several threads at once register consistently.
 from __future__ import annotations
 
 import difflib
+import sys
 import threading
+import weakref
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 _lock = threading.RLock()
 # flow name -> step name -> StepInfo, both in registration order.
 _flows: dict[str, dict[str, StepInfo]] = {}
+# (flow, step) -> the module spec in force when it was registered: one object per execution of
+# the module, so a second definition in the same execution can be told from a re-import.
+_origins: dict[tuple[str, str], object] = {}
 
 
 def _same_definition(old: StepInfo, new: StepInfo) -> bool:
@@ -35,16 +40,28 @@ def _same_definition(old: StepInfo, new: StepInfo) -> bool:
     return old.qualname == new.qualname and (old.module == new.module or old.file == new.file)
 
 
+def _origin_of(module: str) -> object:
+    return getattr(sys.modules.get(module), "__spec__", None)
+
+
 def register(info: StepInfo) -> None:
     """Add ``info`` to its flow, replacing an earlier import of the same definition.
 
     Raises:
         FlowDefinitionError: Another definition already uses the step's name in that flow.
     """
+    key = (info.flow, info.name)
+    origin = _origin_of(info.module)
     with _lock:
         steps = _flows.setdefault(info.flow, {})
         old = steps.get(info.name)
-        if old is not None and not _same_definition(old, info):
+        redefined = (
+            old is not None
+            and origin is not None
+            and _origins.get(key) is origin
+            and old.line != info.line
+        )
+        if old is not None and (redefined or not _same_definition(old, info)):
             msg = (
                 f"Step {info.name!r} is defined twice in flow {info.flow!r}: {old.qualname} at "
                 f"{old.location} and {info.qualname} at {info.location}; give one of them a "
@@ -52,6 +69,7 @@ def register(info: StepInfo) -> None:
             )
             raise FlowDefinitionError(msg)
         steps[info.name] = info
+        _origins[key] = origin
 
 
 def forget_module(module: str) -> None:
@@ -61,6 +79,7 @@ def forget_module(module: str) -> None:
             steps = _flows[name]
             for step_name in [s for s, info in steps.items() if info.module == module]:
                 del steps[step_name]
+                _origins.pop((name, step_name), None)
             if not steps:
                 del _flows[name]
 
@@ -69,6 +88,7 @@ def clear() -> None:
     """Forget every flow. Meant for tests that build flows on the fly."""
     with _lock:
         _flows.clear()
+        _origins.clear()
 
 
 def get_flow(name: str) -> FlowInfo:
@@ -119,10 +139,12 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
             )
         )
 
+    dangling: set[str] = set()
     for info in steps.values():
         for before in info.after:
             if before in steps:
                 continue
+            dangling.add(info.name)
             close = difflib.get_close_matches(before, list(steps), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             problem(
@@ -154,7 +176,8 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
     else:
         reached = _reachable(flow, entrypoints)
         for info in steps.values():
-            if info.name not in reached:
+            # A step cut off only by a misspelt after= is already reported as such.
+            if info.name not in reached and info.name not in dangling:
                 problem(
                     info,
                     "unreachable",
@@ -232,22 +255,66 @@ def validate_flow(name: str) -> None:
         >>> validate_flow("doc_validated")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        penstock.errors.FlowValidationError: Flow validation found 2 problems:
+        penstock.errors.FlowValidationError: Flow validation found 1 problem:
         ...comes after 'begni', which is not a step of that flow. Did you mean 'begin'?
-        ...
     """
     problems = _problems(get_flow(name))
     if problems:
         raise FlowValidationError(problems)
 
 
+# Entrypoints and steps that were decorated but have not joined a flow (yet): class-form methods
+# until their class gets @flow, and forgotten ones forever. Weak, so discarded code is dropped.
+_unattached: weakref.WeakKeyDictionary[object, tuple[str, str, str, int, bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def note_unattached(
+    owner: object, *, name: str, qualname: str, file: str, line: int, entry: bool
+) -> None:
+    """Remember a decorated callable that belongs to no flow, for :func:`validate_flows`."""
+    with _lock:
+        _unattached[owner] = (name, qualname, file, line, entry)
+
+
+def note_attached(owner: object) -> None:
+    """Forget ``owner`` as unattached: it joined a flow."""
+    with _lock:
+        _unattached.pop(owner, None)
+
+
+def _orphan_problems() -> list[FlowProblem]:
+    with _lock:
+        orphans = sorted(_unattached.values(), key=lambda item: (item[2], item[3]))
+    return [
+        FlowProblem(
+            flow=None,
+            step=name,
+            file=file,
+            line=line,
+            code="no-flow",
+            message=(
+                f"{'entrypoint' if entry else 'step'} {name!r} ({qualname}) is not part of any "
+                'flow; put @flow("name") on its class or above it, or name the flow in its '
+                "decorator."
+            ),
+        )
+        for name, qualname, file, line, entry in orphans
+    ]
+
+
 def validate_flows() -> None:
     """Check every registered flow, like :func:`validate_flow`, and report all problems at once.
+
+    Also reports entrypoints and steps that never joined any flow (a forgotten ``@flow`` on a
+    class, say), which would otherwise only fail when called.
 
     Raises:
         FlowValidationError: Lists every problem of every flow with its ``file:line``.
     """
     problems = [problem for name in list_flows() for problem in _problems(get_flow(name))]
+    problems.extend(_orphan_problems())
     if problems:
         raise FlowValidationError(problems)
 

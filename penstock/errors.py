@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,12 +47,18 @@ class FlowNotFoundError(PenstockError, KeyError):
         known: The names of the flows that are registered, sorted.
     """
 
+    _LISTED = 20
+
     def __init__(self, flow: str, known: Iterable[str]) -> None:
         self.flow = flow
         self.known = tuple(sorted(known))
-        listing = ", ".join(repr(name) for name in self.known) or "none"
+        close = difflib.get_close_matches(flow, self.known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        shown = ", ".join(repr(name) for name in self.known[: self._LISTED]) or "none"
+        if len(self.known) > self._LISTED:
+            shown += f" and {len(self.known) - self._LISTED} more"
         message = (
-            f"No flow named {flow!r} is registered (known flows: {listing}); "
+            f"No flow named {flow!r} is registered ({hint}known flows: {shown}); "
             "import the module that defines it before asking for it."
         )
         super().__init__(message)
@@ -75,16 +82,16 @@ class FlowProblem:
     """One problem that validation found in a flow.
 
     Attributes:
-        flow: The flow's name.
+        flow: The flow's name, or ``None`` for a step that belongs to no flow at all.
         step: The step the problem is about, or ``None`` when it is about the whole flow.
         file: The source file of the declaration the problem points at.
         line: The line in that file.
-        code: A short stable identifier: ``unknown-after``, ``cycle``, ``unreachable`` or
-            ``no-entrypoint``.
+        code: A short stable identifier: ``unknown-after``, ``cycle``, ``unreachable``,
+            ``no-entrypoint``, or ``no-flow`` for a step that never joined a flow.
         message: A sentence that says what is wrong and how to fix it.
     """
 
-    flow: str
+    flow: str | None
     step: str | None
     file: str
     line: int

@@ -150,8 +150,14 @@ def test_failing_backend_never_changes_results_and_is_logged_once(
     failures = [r for r in caplog.records if r.name == "penstock"]
     assert len(failures) == 1
     message = failures[0].getMessage()
-    verb = {"check": "checking", "open": "opening", "close": "closing"}[phase]
-    assert f"raised RuntimeError while {verb} a span; the step ran without it" in message
+    expected = {
+        "check": "while checking whether to record; the step ran without a span.",
+        "open": "while opening a span; the step ran without it.",
+        "close": "while closing a span; the step's result is unaffected.",
+    }[phase]
+    assert f"raised RuntimeError {expected}" in message
+    assert failures[0].flow == "isolated"  # type: ignore[attr-defined]
+    assert failures[0].step == "compute"  # type: ignore[attr-defined]
     assert failures[0].exc_info is not None
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from penstock import FlowNotFoundError, entrypoint, flow, generate_dag, step
-from penstock._dag import is_plain_mermaid_id, mermaid_label
+from penstock._dag import _MERMAID_RESERVED, is_plain_mermaid_id, mermaid_label
 from tests.support.mermaid import parse_mermaid, require_mermaid
 
 ORDER_PROCESSING = """\
@@ -241,7 +241,7 @@ def test_any_step_name_yields_only_safe_ids(step_names: list[str]) -> None:
     for line in lines[1:]:
         assert safe.match(line), line
         for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line.split("[")[0]):
-            assert token.lower() not in {"end", "graph", "subgraph", "class", "style"}
+            assert token not in _MERMAID_RESERVED
 
 
 def test_property_sample_parses_in_real_mermaid() -> None:
@@ -359,3 +359,36 @@ def test_non_ascii_names_survive_the_file(tmp_path: Path) -> None:
     target = tmp_path / "u.json"
     generate_dag("unicode", format="json", output=target)
     assert "début" in target.read_text(encoding="utf-8")
+
+
+def test_dot_never_merges_distinct_steps() -> None:
+    """'a\\tb' and 'a b' quote alike; they must still be two nodes."""
+    _flow_of("dot_merge", [("start", []), ("a\tb", ["start"]), ("a b", ["start"])])
+    text = generate_dag("dot_merge", format="dot")
+    node_lines = [line for line in text.splitlines() if "[label=" in line]
+    assert len(node_lines) == 3
+    ids = {line.split(" [", 1)[0].strip() for line in node_lines}
+    assert len(ids) == 3
+    edge_targets = {line.split("->")[1].strip(" ;") for line in text.splitlines() if "->" in line}
+    assert len(edge_targets) == 2
+
+
+def test_dot_output_parses_in_graphviz(tmp_path: Path) -> None:
+    """Real Graphviz reads the DOT of hostile names with the expected nodes and edges."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Graphviz `dot` is missing; .ci/run installs the graphviz package")
+        pytest.skip("Graphviz `dot` is not installed (apt-get install graphviz)")
+    _flow_of("dot_parse", [("start", [])] + [(name, ["start"]) for name in HOSTILE])
+    source = tmp_path / "flow.dot"
+    generate_dag("dot_parse", format="dot", output=source)
+    result = subprocess.run(
+        ["dot", "-Tjson", str(source)], capture_output=True, text=True, check=True, timeout=60
+    )
+    graph = json.loads(result.stdout)
+    assert len(graph["objects"]) == len(HOSTILE) + 1
+    assert len(graph["edges"]) == len(HOSTILE)

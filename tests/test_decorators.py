@@ -18,6 +18,7 @@ from penstock import (
     get_flow,
     step,
 )
+from tests.conftest import CapturedRecords
 
 
 def test_class_form_registers_every_marked_method() -> None:
@@ -553,3 +554,89 @@ def test_first_argument_must_be_a_function_or_a_flow_name(bad: object) -> None:
         step(bad)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match=r"@entrypoint takes the function to decorate, or the flow"):
         entrypoint(bad)  # type: ignore[call-overload]
+
+
+# -- regressions found in review ----------------------------------------------------------------
+
+
+def test_abandoned_async_generator_closes_once_inside_its_flow(
+    step_records: CapturedRecords,
+) -> None:
+    """An async generator left unfinished when the loop stops is closed once, in the flow."""
+    seen: list[str | None] = []
+    loop_errors: list[dict[str, object]] = []
+    keep: list[object] = []
+
+    @step("abandoned")
+    async def numbers() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            await asyncio.sleep(0)
+            seen.append(current_flow_id())
+
+    @entrypoint("abandoned")
+    async def start() -> str | None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: loop_errors.append(ctx))
+        gen = numbers()
+        keep.append(gen)  # still referenced when the loop shuts down
+        await gen.__anext__()
+        return current_flow_id()
+
+    cid = asyncio.run(start())
+    assert loop_errors == []
+    assert seen == [cid]
+    ends = [r for r in step_records if getattr(r, "event", None) == "step.end"]
+    outcomes = {r.step: r.outcome for r in ends}  # type: ignore[attr-defined]
+    assert outcomes == {"start": "ok", "numbers": "cancelled"}
+
+
+def test_throwing_generator_exit_behaves_like_the_plain_generator() -> None:
+    """A generator may catch GeneratorExit thrown in and keep yielding; so may the wrapped one."""
+
+    def plain() -> Iterator[str]:
+        try:
+            yield "first"
+        except GeneratorExit:
+            yield "caught"
+
+    wrapped = entrypoint("gen_exit")(plain)
+    for factory in (plain, wrapped):
+        gen = factory()
+        assert next(gen) == "first"
+        assert gen.throw(GeneratorExit) == "caught"
+        gen.close()
+        with pytest.raises(StopIteration):
+            next(gen)
+
+
+def test_generator_step_iterated_outside_its_flow_says_so() -> None:
+    @step("lazy_step")
+    def rows() -> Iterator[int]:
+        yield 1
+
+    @entrypoint("lazy_step")
+    def make() -> Iterator[int]:
+        return rows()  # created inside the flow, iterated by the caller afterwards
+
+    gen = make()
+    with pytest.raises(NotInFlowError, match="was first iterated outside a running flow"):
+        next(gen)
+
+
+def test_ids_do_not_depend_on_the_global_random_seed() -> None:
+    import random
+
+    @entrypoint("seeded")
+    def start() -> str | None:
+        return current_flow_id()
+
+    random.seed(42)
+    first = start()
+    after_first = random.random()
+    random.seed(42)
+    second = start()
+    assert first != second
+    random.seed(42)
+    assert random.random() == after_first, "penstock must not consume the application's sequence"

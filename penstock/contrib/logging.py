@@ -48,7 +48,9 @@ class FlowContextFilter(logging.Filter):
             return True
         info = _current_step.get()
         fields.setdefault("correlation_id", ctx._flow_id)
-        fields.setdefault("flow", ctx._flow_name)
+        # Inside a step, name the step's own flow, as penstock's step records do; it differs from
+        # the context's flow only when one flow calls a step of another.
+        fields.setdefault("flow", ctx._flow_name if info is None else info.flow)
         fields.setdefault("step", self.default if info is None else info.name)
         return True
 
@@ -64,6 +66,9 @@ def install(
     Returns:
         The filter that was added.
 
+    Raises:
+        ValueError: The logger has no handlers yet, so there is nothing to add the filter to.
+
     Example:
         >>> import logging
         >>> from penstock.contrib import logging as penstock_logging
@@ -71,6 +76,13 @@ def install(
         >>> penstock_logging.install()  # doctest: +SKIP
     """
     target = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
+    if not target.handlers:
+        name = target.name if target.name != "root" else "the root logger"
+        msg = (
+            f"{name} has no handlers to add the flow filter to; call install() after "
+            "logging.basicConfig() or dictConfig(), or add FlowContextFilter to your handlers."
+        )
+        raise ValueError(msg)
     flow_filter = FlowContextFilter(default)
     for handler in target.handlers:
         if not any(isinstance(existing, FlowContextFilter) for existing in handler.filters):

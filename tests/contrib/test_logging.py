@@ -114,3 +114,64 @@ def test_install_on_a_named_logger() -> None:
         assert only.default == "n/a"
     finally:
         logger.removeHandler(handler)
+
+
+def test_install_without_handlers_is_an_error() -> None:
+    with pytest.raises(
+        ValueError, match=r"app.no_handlers has no handlers .* after logging.basicConfig"
+    ):
+        install("app.no_handlers")
+
+
+def test_a_step_of_another_flow_is_stamped_with_its_own_flow(
+    stream_logger: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    logger, stream, handler = stream_logger
+    handler.addFilter(FlowContextFilter())
+
+    @step("shared_helpers")
+    def helper() -> None:
+        logger.info("helping")
+
+    @entrypoint("caller_flow")
+    def start() -> None:
+        helper()
+
+    start()
+    assert stream.getvalue().split("|")[3:5] == ["shared_helpers", "helper\n"]
+
+
+def test_backend_failure_record_fits_the_flow_format() -> None:
+    """The record penstock logs about a failing backend has the fields a flow format uses."""
+    import contextlib
+
+    from penstock import configure
+    from penstock.backends import TracingBackend
+
+    class Broken(TracingBackend):
+        def span(
+            self, step_name: str, flow_name: str, **attrs: object
+        ) -> contextlib.nullcontext[None]:
+            raise RuntimeError("down")
+
+        def get_correlation_id(self) -> str:
+            return ""
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s [%(flow)s/%(step)s %(correlation_id)s]"))
+    penstock_logger = logging.getLogger("penstock")
+    penstock_logger.addHandler(handler)
+    try:
+        configure(Broken())
+
+        @entrypoint("broken_backend")
+        def start() -> str | None:
+            return current_flow_id()
+
+        cid = start()
+    finally:
+        penstock_logger.removeHandler(handler)
+    first_line = stream.getvalue().splitlines()[0]
+    assert first_line.endswith(f"[broken_backend/start {cid}]")
+    assert "--- Logging error ---" not in stream.getvalue()
