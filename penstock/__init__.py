@@ -21,7 +21,7 @@ Example:
         receive --> validate
 """
 
-from penstock._config import configure, get_backend
+from penstock._config import configure, get_backend, shutdown
 from penstock._context import (
     FlowContext,
     carry_flow,
@@ -69,6 +69,7 @@ __all__ = [
     "get_flow_context_value",
     "list_flows",
     "set_flow_context_value",
+    "shutdown",
     "step",
     "validate_flow",
     "validate_flows",

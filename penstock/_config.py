@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import sys
 import threading
 import warnings
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from penstock._context import _current_flow, _current_step
 from penstock.backends.base import TracingBackend
 from penstock.backends.logging import LoggingBackend
 
-BackendName = Literal["logging", "auto"]
+BackendName = Literal["logging", "otel", "auto"]
 
 ENV_VAR = "PENSTOCK_BACKEND"
-_CHOICES = ("logging", "auto")
+_CHOICES = ("logging", "otel", "auto")
 
 _logger = logging.getLogger("penstock")
 _lock = threading.Lock()
@@ -36,6 +40,11 @@ _PHASES = {
 def _by_name(name: str) -> TracingBackend:
     if name == "logging":
         return LoggingBackend()
+    if name == "otel":
+        from penstock.backends.otel import OTelBackend, warn_if_no_provider
+
+        warn_if_no_provider()
+        return OTelBackend()
     if name == "auto":
         return _detect()
     choices = ", ".join(repr(choice) for choice in _CHOICES)
@@ -47,9 +56,29 @@ def _by_name(name: str) -> TracingBackend:
 
 
 def _detect() -> TracingBackend:
-    # Only the logging backend ships with this release; detection is where further backends
-    # (OpenTelemetry when a real SDK is installed) will be chosen.
-    return LoggingBackend()
+    # OpenTelemetry only when a real tracer provider is installed: with the API alone every span
+    # would be a no-op with trace id zero, losing the logs and gaining nothing.
+    if "opentelemetry.trace" not in sys.modules and not _importable("opentelemetry.trace"):
+        return LoggingBackend()
+    try:
+        from opentelemetry import trace
+
+        placeholder = isinstance(
+            trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+        )
+        if placeholder:
+            return LoggingBackend()
+        from penstock.backends.otel import OTelBackend
+    except ImportError:  # pragma: no cover - importable, but broken
+        return LoggingBackend()
+    return OTelBackend()
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def configure(backend: TracingBackend | BackendName | str = "auto") -> TracingBackend:
@@ -131,6 +160,34 @@ def _caller_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+_owned: list[Callable[[], object]] = []
+
+
+def own(shutdown_callback: Callable[[], object]) -> None:
+    """Remember something penstock created, to be shut down by :func:`shutdown`."""
+    with _lock:
+        _owned.append(shutdown_callback)
+
+
+def shutdown() -> None:
+    """Flush and shut down whatever penstock itself created.
+
+    That is the tracer provider of :func:`penstock.backends.otel.setup`, for instance; providers
+    you created yourself are left alone.
+
+    Safe to call more than once, and at exit. Steps keep running afterwards; what they record is
+    no longer exported.
+    """
+    with _lock:
+        callbacks = list(reversed(_owned))
+        _owned.clear()
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception as exc:  # noqa: BLE001, PERF203 - shutting down must never raise
+            _logger.warning("penstock: shutting down %r failed: %s", callback, exc)
 
 
 def reset() -> None:

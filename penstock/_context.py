@@ -87,6 +87,11 @@ _current_flow: contextvars.ContextVar[FlowContext | None] = contextvars.ContextV
 _current_step: contextvars.ContextVar[StepInfo | None] = contextvars.ContextVar(
     "penstock_step", default=None
 )
+# A correlation ID received from another process (penstock.propagation.continue_flow): the next
+# top-level entrypoint continues it instead of starting a fresh one.
+_incoming_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "penstock_incoming_id", default=None
+)
 
 
 def new_flow_id() -> str:

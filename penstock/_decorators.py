@@ -17,7 +17,13 @@ from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from penstock import _config
-from penstock._context import FlowContext, _current_flow, _current_step, new_flow_id
+from penstock._context import (
+    FlowContext,
+    _current_flow,
+    _current_step,
+    _incoming_id,
+    new_flow_id,
+)
 from penstock._registry import note_attached, note_unattached, register
 from penstock._types import StepInfo, StepKind
 from penstock.errors import FlowDefinitionError, NotInFlowError
@@ -229,7 +235,7 @@ def _activate(info: StepInfo) -> _Tokens:
     parent = _current_flow.get()
     if info.entrypoint:
         if parent is None:
-            ctx = FlowContext(new_flow_id(), info.flow, {})
+            ctx = FlowContext(_incoming_id.get() or new_flow_id(), info.flow, {})
         else:
             # One flow calling into another in-process: same operation, so same ID; the inner
             # flow gets its own copy of the metadata so it cannot change the caller's.

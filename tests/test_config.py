@@ -82,7 +82,8 @@ def test_configure_by_name_and_instance() -> None:
 
 def test_unknown_backend_name_lists_the_choices() -> None:
     with pytest.raises(
-        ValueError, match="Unknown penstock backend 'zipkin'; choose one of 'logging', 'auto'"
+        ValueError,
+        match="Unknown penstock backend 'zipkin'; choose one of 'logging', 'otel', 'auto'",
     ):
         configure("zipkin")
 
