@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MERMAID := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: help demo test lint typecheck pytest format clean
+.PHONY: help demo test lint typecheck pytest bench format clean
 
 help:
 	@echo "make demo   run the example flows with correlation-ID logs and print their diagrams"
 	@echo "make test   lint, type-check and run the whole test suite"
+	@echo "make bench  run the benchmarks side by side and save benchmarks/results.json"
 	@echo "make format apply ruff's formatting and safe fixes"
 	@echo "make clean  remove the virtual environment and build leftovers"
 
@@ -43,6 +44,9 @@ pytest: $(INSTALLED) $(MERMAID)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.run
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of penstock against the minimum work it replaces."""
