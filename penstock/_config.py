@@ -41,9 +41,8 @@ def _by_name(name: str) -> TracingBackend:
     if name == "logging":
         return LoggingBackend()
     if name == "otel":
-        from penstock.backends.otel import OTelBackend, warn_if_no_provider
+        from penstock.backends.otel import OTelBackend
 
-        warn_if_no_provider()
         return OTelBackend()
     if name == "auto":
         return _detect()
@@ -85,8 +84,9 @@ def configure(backend: TracingBackend | BackendName | str = "auto") -> TracingBa
     """Choose how penstock records entrypoints and steps, and return the backend in force.
 
     Args:
-        backend: ``"logging"`` for structured ``logging`` records, ``"auto"`` to let penstock
-            pick, or an instance of a :class:`~penstock.backends.TracingBackend` subclass.
+        backend: ``"logging"`` for structured ``logging`` records, ``"otel"`` for OpenTelemetry
+            spans, ``"auto"`` to let penstock pick (OpenTelemetry when a real tracer provider is
+            installed, else logging), or a :class:`~penstock.backends.TracingBackend` instance.
 
     Without any call to ``configure``, the first step that runs reads the ``PENSTOCK_BACKEND``
     environment variable (same names), and falls back to ``"auto"``.
@@ -139,7 +139,7 @@ def _resolve() -> TracingBackend:
         if name:
             try:
                 chosen = _by_name(name)
-            except ValueError as exc:
+            except (ValueError, ImportError) as exc:
                 # Raising here would fail the application's first request over a typo in its
                 # environment; say it loudly and keep going with detection instead.
                 warnings.warn(

@@ -3,7 +3,9 @@
 Two context variables carry the state. ``_current_flow`` holds the :class:`FlowContext` of the
 running invocation and changes only at entrypoints; ``_current_step`` holds the step that is
 running and changes at every step. Keeping them apart means a step costs one variable set and
-reset, and the flow context object is never mutated by concurrent steps.
+reset, and concurrent steps never write to the flow context object. (The one write after
+creation: the OpenTelemetry backend replaces a new entrypoint's provisional ID with the trace id
+of its span, before the entrypoint's own code runs.)
 
 Both are always restored with the token their ``set()`` returned, never by setting ``None``:
 resetting by token puts back exactly what was there before, even when flows nest.

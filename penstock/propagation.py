@@ -29,7 +29,7 @@ import contextlib
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from penstock import _config
@@ -52,7 +52,7 @@ CORRELATION_HEADER = "X-Correlation-ID"
 
 #: Carriers: a mapping of header names to values, or a list of ``(name, value)`` pairs whose
 #: values may be ``bytes`` (Kafka message headers, for instance).
-Carrier = Mapping[str, Any] | Iterable[tuple[Any, Any]]
+Carrier = Mapping[str, Any] | Iterable[tuple[Any, Any]] | None
 
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -94,6 +94,15 @@ def parse_correlation_id(value: object) -> str | None:
 
 def _header_dict(carrier: Carrier) -> dict[str, str]:
     """Return the carrier's headers with lowercase names and text values; drops undecodable ones."""
+    if carrier is None:  # confluent-kafka's Message.headers() is None when there are none
+        return {}
+    given: object = carrier  # checked at run time too: a str would iterate as characters
+    if isinstance(given, (str, bytes)):
+        msg = (
+            "Headers must be a mapping or a list of (name, value) pairs, "
+            f"got {type(carrier).__name__}."
+        )
+        raise TypeError(msg)
     items: Iterable[tuple[Any, Any]]
     items = carrier.items() if isinstance(carrier, Mapping) else carrier
     headers: dict[str, str] = {}
@@ -111,11 +120,12 @@ def _header_dict(carrier: Carrier) -> dict[str, str]:
 
 
 def _otel_backend() -> OTelBackend | None:
-    # The OpenTelemetry module is only loaded when that backend is in use; never import it here.
+    # Resolve the backend now (as the first step would) so that auto-detection has happened;
+    # the OpenTelemetry module is loaded only if that backend is the one in use.
+    backend = _config.get_backend()
     module = sys.modules.get("penstock.backends.otel")
     if module is None:
         return None
-    backend = _config.backend
     return backend if isinstance(backend, module.OTelBackend) else None
 
 
@@ -146,10 +156,15 @@ def inject(carrier: Any, *, header: str = CORRELATION_HEADER) -> Any:
     ctx = _current_flow.get()
     if ctx is not None:
         outgoing[header] = ctx.flow_id
+    # Values written before (a retried message, say) are replaced, whatever their case.
+    replaced = {name.lower() for name in outgoing}
     if isinstance(carrier, MutableMapping):
+        for old in [key for key in carrier if isinstance(key, str) and key.lower() in replaced]:
+            del carrier[old]
         for name, value in outgoing.items():
             carrier[name] = value
     elif isinstance(carrier, list):
+        carrier[:] = [pair for pair in carrier if _pair_name(pair) not in replaced]
         carrier.extend((name, value.encode("ascii")) for name, value in outgoing.items())
     else:
         msg = (
@@ -158,6 +173,15 @@ def inject(carrier: Any, *, header: str = CORRELATION_HEADER) -> Any:
         )
         raise TypeError(msg)
     return carrier
+
+
+def _pair_name(pair: object) -> str | None:
+    if not isinstance(pair, tuple) or not pair:
+        return None
+    name = pair[0]
+    if isinstance(name, (bytes, bytearray)):
+        name = bytes(name).decode("latin-1")
+    return name.lower() if isinstance(name, str) else None
 
 
 @dataclass(frozen=True)
@@ -170,7 +194,9 @@ class IncomingFlow:
     """
 
     correlation_id: str | None
-    headers: Mapping[str, str]
+    # Every incoming header, Authorization included: kept out of repr() so logging the object
+    # cannot leak them.
+    headers: Mapping[str, str] = field(repr=False)
 
 
 def extract(carrier: Carrier, *, header: str = CORRELATION_HEADER) -> IncomingFlow:

@@ -223,6 +223,64 @@ def test_otel_block_restores_the_previous_context() -> None:
     assert not trace.get_current_span().get_span_context().is_valid
 
 
+def test_continue_flow_resolves_an_automatic_otel_backend_first() -> None:
+    """Before any step ran, continue_flow must already know OpenTelemetry is in use."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                from opentelemetry import trace
+                from opentelemetry.sdk.trace import TracerProvider
+                trace.set_tracer_provider(TracerProvider())
+                from penstock import current_flow_id, entrypoint
+                from penstock.propagation import continue_flow
+
+                @entrypoint("auto_receiver")
+                def receive():
+                    return current_flow_id()
+
+                with continue_flow({{"X-Correlation-ID": "{VALID}"}}):
+                    print(receive())
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.stdout.strip() == VALID
+
+
+def test_inject_replaces_values_written_before() -> None:
+    @entrypoint("prop_retry")
+    def send_again() -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+        mapping = {"x-correlation-id": "stale", "Other": "kept"}
+        pairs = [("X-CORRELATION-ID", b"stale"), ("other", b"kept")]
+        return inject(mapping), inject(pairs)
+
+    mapping, pairs = send_again()
+    assert list(mapping) == ["Other", CORRELATION_HEADER]
+    assert [name for name, _ in pairs] == ["other", CORRELATION_HEADER]
+
+
+def test_none_headers_mean_none_and_strings_are_refused() -> None:
+    with continue_flow(None) as incoming:
+        assert incoming.correlation_id is None
+        assert len(receive()) == 32  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Headers must be a mapping or a list"):
+        extract("X-Correlation-ID: abc")  # type: ignore[arg-type]
+
+
+def test_incoming_headers_stay_out_of_repr() -> None:
+    incoming = extract({"Authorization": "Bearer secret", CORRELATION_HEADER: VALID})
+    assert "secret" not in repr(incoming)
+    assert VALID in repr(incoming)
+
+
 def test_round_trip_across_a_real_process_boundary(tmp_path: Path) -> None:
     """Headers written here are read by a separate Python process that continues the flow."""
     worker = tmp_path / "worker.py"

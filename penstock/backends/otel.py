@@ -123,7 +123,9 @@ class _OTelSpan:
             else:
                 span.set_attribute("penstock.outcome", "error")
                 span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+                text = str(exc)
+                description = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+                span.set_status(Status(StatusCode.ERROR, description))
         finally:
             otel_context.detach(self._token)
             span.end()
@@ -171,6 +173,10 @@ class OTelBackend(TracingBackend):
 
     def span(self, step_name: str, flow_name: str, **attrs: Any) -> _OTelSpan:
         """Return a context manager that runs a step inside a new current span."""
+        if self.tracer_provider is None and not _warned_no_provider:
+            # Checked when the first span opens, not at configure(): installing the provider
+            # after configuring penstock is fine.
+            warn_if_no_provider()
         return _OTelSpan(self, step_name)
 
     def get_correlation_id(self) -> str:
@@ -215,16 +221,20 @@ def warn_if_no_provider() -> None:
     """Warn, once per process, that the global provider is OpenTelemetry's no-op placeholder."""
     global _warned_no_provider  # noqa: PLW0603 - one warning per process
     with _warn_lock:
-        if _warned_no_provider or has_sdk_provider():
+        if _warned_no_provider:
+            return
+        if has_sdk_provider():
             return
         _warned_no_provider = True
+    from penstock._config import _caller_stacklevel
+
     warnings.warn(
-        "penstock: configure('otel') found no OpenTelemetry SDK tracer provider, so no spans "
-        "will be recorded (correlation IDs still work). Install one with "
+        "penstock's OpenTelemetry backend found no OpenTelemetry SDK tracer provider, so no "
+        "spans are recorded (correlation IDs still work). Install one with "
         "trace.set_tracer_provider(...), call penstock.backends.otel.setup(), or pass "
         "OTelBackend(tracer_provider=...).",
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=_caller_stacklevel(),
     )
 
 
@@ -277,6 +287,17 @@ def setup(exporter: str | None = None, *, service_name: str | None = None) -> OT
 
     from penstock import _config
 
+    if has_sdk_provider():
+        # The application already traces: record into its provider rather than beside it.
+        warnings.warn(
+            "penstock.backends.otel.setup() found a tracer provider already installed; "
+            "penstock records to it and creates nothing (use configure('otel') for this).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        existing = OTelBackend()
+        _config.configure(existing)
+        return existing
     if exporter is None:
         configured = os.environ.get("OTEL_TRACES_EXPORTER", "").split(",")[0].strip().lower()
         if configured:
@@ -287,6 +308,7 @@ def setup(exporter: str | None = None, *, service_name: str | None = None) -> OT
             exporter = "otlp"
         else:
             exporter = "console"
+    exporter = exporter.strip().lower()
     attributes = {"service.name": service_name} if service_name else {}
     provider = TracerProvider(resource=Resource.create(attributes))
     if exporter != "none":

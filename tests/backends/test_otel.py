@@ -422,6 +422,59 @@ def test_otel_without_sdk_provider_warns_once_and_keeps_valid_ids() -> None:
     assert result.stderr.count("RuntimeWarning") == 1, result.stderr
     assert "found no OpenTelemetry SDK tracer provider" in result.stderr
     assert "penstock.backends.otel.setup()" in result.stderr
+    assert result.stderr.startswith("<string>:"), "the warning points at the caller's code"
+
+
+def test_provider_installed_after_configure_is_used_without_warning() -> None:
+    result = run_python(
+        """
+        import penstock
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        penstock.configure("otel")
+        trace.set_tracer_provider(TracerProvider())
+
+        @penstock.entrypoint("late_provider")
+        def start():
+            return trace.get_current_span().is_recording()
+
+        print(start())
+        """
+    )
+    assert result.stdout.strip() == "True", result.stderr
+    assert "RuntimeWarning" not in result.stderr
+
+
+def test_environment_asking_for_otel_without_it_installed_falls_back() -> None:
+    result = run_python(
+        """
+        import sys
+        sys.modules["opentelemetry"] = None
+        import penstock
+        print(type(penstock.get_backend()).__name__)
+        """,
+        PENSTOCK_BACKEND="otel",
+    )
+    assert result.stdout.strip() == "LoggingBackend", result.stderr
+    assert (
+        "PENSTOCK_BACKEND: The OpenTelemetry backend needs an optional dependency" in result.stderr
+    )
+
+
+def test_setup_uses_a_provider_that_is_already_installed() -> None:
+    result = run_python(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        mine = TracerProvider()
+        trace.set_tracer_provider(mine)
+        from penstock.backends.otel import setup
+        backend = setup(exporter="console")
+        print(backend.tracer_provider is None, trace.get_tracer_provider() is mine)
+        """
+    )
+    assert result.stdout.split() == ["True", "True"], result.stderr
+    assert "found a tracer provider already installed" in result.stderr
 
 
 def test_missing_opentelemetry_names_the_extra() -> None:
