@@ -1,0 +1,116 @@
+"""Importing the user's flow modules during a docs build, and importing them again on a rebuild.
+
+A docs server (``mkdocs serve``, ``sphinx-autobuild``) rebuilds in the same process, where a plain
+import would hand back the module as it was first loaded. Modules are therefore reloaded on every
+build after the first, with their old flow registrations dropped first, so an edited flow shows
+up and a deleted step disappears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from penstock._registry import forget_module
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """A module that could not be imported, with a one-line summary of why."""
+
+    module: str
+    summary: str
+    details: str
+
+    def __str__(self) -> str:
+        return f"could not import module {self.module!r}: {self.summary}"
+
+
+def split_modules(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Turn a comma-separated string or a list into clean module names."""
+    if not value:
+        return []
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [part.strip() for part in parts if part and part.strip()]
+
+
+def _drop_stale_bytecode(module: object) -> None:
+    # Bytecode is reused when the source's recorded mtime and size match, with one-second
+    # precision: an edit within the same second that keeps the size would otherwise be missed.
+    source = getattr(module, "__file__", None)
+    if not source or not source.endswith(".py"):
+        return
+    try:
+        cached = importlib.util.cache_from_source(source)
+    except (NotImplementedError, ValueError):  # pragma: no cover - no bytecode cache in use
+        return
+    with contextlib.suppress(OSError):
+        os.remove(cached)
+
+
+def load(name: str, *, fresh: bool) -> ImportProblem | None:
+    """Import ``name``; with ``fresh``, re-execute it if it was imported before.
+
+    Returns the problem instead of raising, so one broken module cannot stop a docs build.
+    """
+    importlib.invalidate_caches()
+    try:
+        module = sys.modules.get(name)
+        if module is not None and fresh:
+            forget_module(name)
+            _drop_stale_bytecode(module)
+            importlib.reload(module)
+        else:
+            importlib.import_module(name)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - user code failing (even sys.exit) is reported
+        summary = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return ImportProblem(module=name, summary=summary, details=details)
+    return None
+
+
+def module_file(name: str) -> Path | None:
+    """Return the source file of an imported module, if it has one."""
+    module = sys.modules.get(name)
+    source = getattr(module, "__file__", None)
+    return Path(source).resolve() if source else None
+
+
+class ModuleLoader:
+    """Imports modules once per build, re-executing those an earlier build (or anyone) imported.
+
+    Args:
+        modules: Modules to import at the start of every build.
+        reload: Re-execute modules that are already imported. Only a caller that knows where
+            builds begin (a plugin, a Sphinx event) should ask for it: otherwise every page
+            would re-execute them.
+    """
+
+    def __init__(self, modules: list[str], *, reload: bool = True) -> None:
+        self.modules = modules
+        self.reload = reload
+        self._loaded: dict[str, ImportProblem | None] = {}
+        #: Further modules to re-execute at the next build, such as those that defined the steps
+        #: of the flows the last build drew.
+        self.extra_reloads: set[str] = set()
+
+    def start_build(self) -> list[ImportProblem]:
+        """Begin a build: (re)import the configured modules and the extra ones."""
+        self._loaded = {}
+        extra = sorted(name for name in self.extra_reloads if name in sys.modules)
+        names = list(dict.fromkeys([*self.modules, *extra]))
+        return [problem for name in names if (problem := self.ensure(name)) is not None]
+
+    def ensure(self, name: str) -> ImportProblem | None:
+        """Import ``name`` once in this build; return its problem, if it had one."""
+        if name not in self._loaded:
+            self._loaded[name] = load(name, fresh=self.reload and name in sys.modules)
+        return self._loaded[name]

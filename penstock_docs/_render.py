@@ -1,0 +1,156 @@
+"""What both docs integrations render for a flow: Mermaid with links, DOT, and a text listing."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from penstock._dag import FlowGraph, dot_ids, mermaid_ids, render_dot, render_mermaid
+from penstock._registry import find_problems, get_flow
+from penstock._types import StepInfo
+
+DIRECTIONS = ("TD", "TB", "BT", "LR", "RL")
+
+#: Mermaid settings for pages that penstock loads mermaid.js on. Flows can be large: the default
+#: edge limit (500) would refuse to draw a big flow at all.
+DEFAULT_MERMAID_CONFIG: dict[str, object] = {
+    "startOnLoad": True,
+    "securityLevel": "strict",
+    "maxEdges": 100_000,
+    "maxTextSize": 10_000_000,
+}
+
+
+@dataclass(frozen=True)
+class StepLink:
+    """A step of a rendered flow: its Mermaid node id, the Python object behind it, its summary."""
+
+    name: str
+    node_id: str
+    target: str | None
+    doc: str
+
+
+@dataclass(frozen=True)
+class RenderedFlow:
+    """Everything a builder needs to show one flow; plain strings so it pickles (Sphinx -j)."""
+
+    flow: str
+    direction: str
+    mermaid: str
+    dot: str
+    listing: str
+    steps: tuple[StepLink, ...]
+    files: tuple[str, ...]
+    modules: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def python_target(info: StepInfo) -> str | None:
+    """Return the dotted path API docs would document ``info`` under, if it has one."""
+    if "<locals>" in info.qualname or info.module in ("__main__", "<unknown>"):
+        return None
+    return f"{info.module}.{info.qualname}"
+
+
+def render(flow_name: str, direction: str) -> RenderedFlow:
+    """Render the flow called ``flow_name`` (raises ``FlowNotFoundError`` when unknown)."""
+    info = get_flow(flow_name)
+    graph = FlowGraph(info)
+    ids = mermaid_ids(graph)
+    steps = tuple(
+        StepLink(
+            name=name,
+            node_id=ids[name],
+            target=python_target(info.steps[name]),
+            doc=info.steps[name].doc,
+        )
+        for name in graph.order
+    )
+    files = tuple(sorted({step.file for step in info.steps.values() if step.line}))
+    return RenderedFlow(
+        flow=flow_name,
+        direction=direction,
+        mermaid=render_mermaid(graph, direction),
+        dot=render_dot(graph, direction),
+        listing=listing(graph),
+        steps=steps,
+        files=files,
+        modules=tuple(sorted({step.module for step in info.steps.values()})),
+        problems=tuple(str(problem) for problem in find_problems(flow_name)),
+    )
+
+
+def listing(graph: FlowGraph) -> str:
+    """A readable text version of the flow, for builders that cannot draw."""
+    steps = graph.flow.steps
+    lines = [f"Flow {graph.flow.name}:"]
+    entrypoints = [name for name in graph.order if steps[name].entrypoint]
+    lines.append("  entrypoints: " + (", ".join(entrypoints) or "(none)"))
+    for source, target in graph.edges:
+        lines.append(f"  {source} -> {target}")
+    lone = [n for n in graph.order if not graph.successors[n] and n not in graph.has_incoming]
+    lines.extend(f"  {name} (no edges)" for name in lone)
+    return "\n".join(lines)
+
+
+def _mermaid_string(text: str) -> str:
+    # Inside a quoted click argument a double quote would end the string; Mermaid also turns
+    # "#name;" into an entity. Neither can appear in a URL penstock builds, nor in the tooltip.
+    cleaned = " ".join(text.split()).replace('"', "'").replace("#", "")
+    return f'"{cleaned}"'
+
+
+def with_links(rendered: RenderedFlow, urls: dict[str, str]) -> str:
+    """Return the flow's Mermaid source with a clickable link on every step in ``urls``."""
+    lines = [rendered.mermaid]
+    for step in rendered.steps:
+        url = urls.get(step.name)
+        if not url:
+            continue
+        href = url.replace('"', "%22").replace(" ", "%20")
+        tooltip = step.doc or step.name
+        quoted = f"{_quoted_url(href)} {_mermaid_string(tooltip)}"
+        lines.append(f"    click {step.node_id} href {quoted}")
+    return "\n".join(lines)
+
+
+def _quoted_url(url: str) -> str:
+    # Mermaid would read "#anchor;" as an entity; percent-encode the only character that matters.
+    return '"' + url.replace(";", "%3B") + '"'
+
+
+def mermaid_html(
+    source: str,
+    *,
+    caption: str | None = None,
+    code: bool = False,
+    css_class: str = "penstock-flow",
+) -> str:
+    """Return the HTML Mermaid renders: the source escaped once, inside ``pre.mermaid``.
+
+    With ``code``, the source sits in a ``<code>`` element as well, the shape mkdocs-material
+    looks for; mermaid.js on its own reads the ``pre`` element's text directly.
+    """
+    escaped = html.escape(source)
+    inner = f"<code>{escaped}</code>" if code else escaped
+    body = f'<pre class="mermaid">{inner}</pre>'
+    if caption:
+        return (
+            f'<figure class="{css_class}">{body}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+    return f'<div class="{css_class}">{body}</div>'
+
+
+__all__ = [
+    "DEFAULT_MERMAID_CONFIG",
+    "DIRECTIONS",
+    "RenderedFlow",
+    "StepLink",
+    "dot_ids",
+    "listing",
+    "mermaid_html",
+    "render",
+    "with_links",
+]

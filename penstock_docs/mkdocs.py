@@ -1,0 +1,109 @@
+"""MkDocs plugin ``penstock``: live flow diagrams in ``penstock-flow`` fenced blocks.
+
+Enable it in ``mkdocs.yml``::
+
+    plugins:
+      - search
+      - penstock:
+          modules: [myapp.flows]
+          direction: TD
+
+then write a fenced block whose info string is ``penstock-flow`` and whose first line is the
+flow's name. mkdocs-material renders the result as a Mermaid diagram with no further set-up.
+
+The plugin is a thin layer over :class:`penstock_docs.markdown.PenstockFlowExtension`: it adds the
+extension to the site's Markdown, reports problems through MkDocs' logger (so
+``mkdocs build --strict`` fails on them), re-imports the flow modules on every rebuild of
+``mkdocs serve``, and watches their files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+
+from penstock_docs._loader import module_file
+from penstock_docs._render import DIRECTIONS
+from penstock_docs.markdown import PenstockFlowExtension
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+__all__ = ["PenstockConfig", "PenstockPlugin"]
+
+log = get_plugin_logger("penstock")  # messages read "penstock: ..."
+
+# Modules that defined the flows the last build drew. mkdocs serve builds a fresh config, and so
+# fresh plugin objects, for every rebuild: this outlives them, so edits to those modules show up.
+_drawn_modules: set[str] = set()
+
+
+class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
+    """The plugin's options in ``mkdocs.yml``."""
+
+    #: Modules that declare flows, imported (again) at the start of every build.
+    modules = c.ListOfItems(c.Type(str), default=[])
+    #: The layout direction of diagrams whose block does not set one.
+    direction = c.Choice(DIRECTIONS, default="TD")
+
+
+class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-call]
+    """Draw registered penstock flows wherever a page has a ``penstock-flow`` block."""
+
+    def __init__(self) -> None:
+        self.extension: PenstockFlowExtension | None = None
+        self._watched: set[str] = set()
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Add the Markdown extension, configured from the plugin's options."""
+        self.extension = PenstockFlowExtension(
+            modules=list(self.config.modules), direction=self.config.direction
+        )
+        self.extension.loader.extra_reloads = _drawn_modules
+        self.extension.on_problem = log.warning
+        # Typed as names, but MkDocs hands the list to Python-Markdown, which takes instances too.
+        config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Import the flow modules afresh, before any page is converted."""
+        if self.extension is not None:
+            self.extension.start_build()
+
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """Remember which page is converted next, to name it in problem messages."""
+        if self.extension is not None:
+            self.extension.page = page.file.src_uri
+        return markdown
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Note which modules to reload and which files to watch for the next build."""
+        extension = self.extension
+        if extension is None:
+            return
+        extension.page = None
+        modules = {name for flow in extension.rendered for name in flow.modules}
+        _drawn_modules.update(modules)
+        files = {file for flow in extension.rendered for file in flow.files}
+        for name in [*self.config.modules, *sorted(modules)]:
+            path = module_file(name)
+            if path is not None:
+                files.add(str(path))
+        self._watched = {file for file in files if Path(file).is_file()}
+
+    def on_serve(
+        self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any
+    ) -> LiveReloadServer:
+        """Watch the files that define the drawn flows, so editing one rebuilds the site."""
+        for path in sorted(self._watched):
+            server.watch(path)
+        return server

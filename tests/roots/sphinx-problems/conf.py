@@ -1,0 +1,10 @@
+import os
+import sys
+
+# The flows these test projects document live in ../_flows.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_flows"))
+
+project = "penstock test: problems"
+extensions = ["penstock_docs.sphinx"]
+penstock_modules = ["shop_flows", "broken_flows"]
+exclude_patterns = ["_build"]
