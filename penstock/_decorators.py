@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -151,7 +152,8 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
     original = inspect.unwrap(func)
     code = getattr(original, "__code__", None)
     if code is not None:
-        return code.co_filename, code.co_firstlineno
+        # Normalised, so a path reached through "../" reads as the file it is.
+        return os.path.normpath(code.co_filename), code.co_firstlineno
     try:
         return inspect.getsourcefile(original) or "<unknown>", 0
     except TypeError:

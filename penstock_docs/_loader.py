@@ -19,6 +19,11 @@ from pathlib import Path
 
 from penstock._registry import forget_module
 
+#: Modules that defined the flows drawn by earlier builds in this process. Docs servers rebuild
+#: with fresh plugin objects, so this lives here: the next build re-imports them too, and an
+#: edit to a module that only an imported module imports still shows up.
+DRAWN_MODULES: set[str] = set()
+
 
 @dataclass(frozen=True)
 class ImportProblem:
@@ -98,9 +103,8 @@ class ModuleLoader:
         self.modules = modules
         self.reload = reload
         self._loaded: dict[str, ImportProblem | None] = {}
-        #: Further modules to re-execute at the next build, such as those that defined the steps
-        #: of the flows the last build drew.
-        self.extra_reloads: set[str] = set()
+        #: Further modules to re-execute at each build: those that defined the flows drawn before.
+        self.extra_reloads: set[str] = DRAWN_MODULES
 
     def start_build(self) -> list[ImportProblem]:
         """Begin a build: (re)import the configured modules and the extra ones."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 from markdown.extensions import Extension
@@ -41,11 +42,19 @@ if TYPE_CHECKING:
 
 __all__ = ["PenstockFlowExtension", "makeExtension"]
 
-_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?penstock-flow\}?[ \t]*$")
+_OPEN = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?penstock-flow\}?"
+    r"(?:[ \t]+(?P<name>[^`~].*?))?[ \t]*$"
+)
 _OPTION = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 _KNOWN_OPTIONS = ("direction", "caption", "module")
 
-_fallback_logger = logging.getLogger("penstock_docs")
+
+def _default_reporter(message: str) -> None:
+    # Inside an MkDocs build (the extension listed in markdown_extensions, or used from a hook),
+    # warnings must reach MkDocs' own loggers so that --strict counts them.
+    name = "mkdocs.plugins.penstock" if "mkdocs" in sys.modules else "penstock_docs"
+    logging.getLogger(name).warning("penstock: %s", message)
 
 
 class FlowBlockError(ValueError):
@@ -73,7 +82,7 @@ class PenstockFlowExtension(Extension):
         # extension only imports; start_build() (called by the plugin) re-imports.
         self.loader = ModuleLoader(split_modules(self.getConfig("modules")), reload=False)
         #: Called with each problem's message; the MkDocs plugin routes it to its logger.
-        self.on_problem: Callable[[str], None] = _fallback_logger.warning
+        self.on_problem: Callable[[str], None] = _default_reporter
         #: The page being converted, named in problem messages when set.
         self.page: str | None = None
         #: The flows drawn since the last reset, for the plugin's watch and reload lists.
@@ -159,7 +168,10 @@ class FlowBlockPreprocessor(Preprocessor):
                 index += 1
                 continue
             indent = match.group("indent")
-            out.extend(["", indent + self._render(lines[index + 1 : end]), ""])
+            body = lines[index + 1 : end]
+            if match.group("name"):  # ```penstock-flow NAME: the name on the opening line
+                body = [match.group("name"), *body]
+            out.extend(["", indent + self._render(body), ""])
             index = end + 1
         return out
 

@@ -26,7 +26,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from penstock_docs._loader import module_file
+from penstock_docs._loader import DRAWN_MODULES, module_file
 from penstock_docs._render import DIRECTIONS
 from penstock_docs.markdown import PenstockFlowExtension
 
@@ -40,10 +40,6 @@ __all__ = ["PenstockConfig", "PenstockPlugin"]
 
 log = get_plugin_logger("penstock")  # messages read "penstock: ..."
 
-# Modules that defined the flows the last build drew. mkdocs serve builds a fresh config, and so
-# fresh plugin objects, for every rebuild: this outlives them, so edits to those modules show up.
-_drawn_modules: set[str] = set()
-
 
 class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
     """The plugin's options in ``mkdocs.yml``."""
@@ -52,6 +48,9 @@ class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
     modules = c.ListOfItems(c.Type(str), default=[])
     #: The layout direction of diagrams whose block does not set one.
     direction = c.Choice(DIRECTIONS, default="TD")
+    #: Wrap each diagram in ``<code>`` inside ``<pre class="mermaid">``: what mkdocs-material
+    #: renders. Themes that load mermaid.js themselves need ``false``.
+    code = c.Type(bool, default=True)
 
 
 class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-call]
@@ -64,9 +63,10 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Add the Markdown extension, configured from the plugin's options."""
         self.extension = PenstockFlowExtension(
-            modules=list(self.config.modules), direction=self.config.direction
+            modules=list(self.config.modules),
+            direction=self.config.direction,
+            code=self.config.code,
         )
-        self.extension.loader.extra_reloads = _drawn_modules
         self.extension.on_problem = log.warning
         # Typed as names, but MkDocs hands the list to Python-Markdown, which takes instances too.
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
@@ -92,7 +92,7 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
             return
         extension.page = None
         modules = {name for flow in extension.rendered for name in flow.modules}
-        _drawn_modules.update(modules)
+        DRAWN_MODULES.update(modules)
         files = {file for flow in extension.rendered for file in flow.files}
         for name in [*self.config.modules, *sorted(modules)]:
             path = module_file(name)

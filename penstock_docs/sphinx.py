@@ -42,7 +42,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from penstock._version import __version__
 from penstock.errors import FlowNotFoundError
-from penstock_docs._loader import ModuleLoader, module_file, split_modules
+from penstock_docs._loader import DRAWN_MODULES, ModuleLoader, module_file, split_modules
 from penstock_docs._render import (
     DEFAULT_MERMAID_CONFIG,
     DIRECTIONS,
@@ -89,6 +89,13 @@ def _direction(value: str | None) -> str:
     return chosen
 
 
+def _default_direction(config: Any) -> str:
+    try:
+        return _direction(config.penstock_direction)
+    except ValueError:
+        return "TD"  # reported once, at builder-inited
+
+
 class PenstockFlowDirective(SphinxDirective):
     """``.. penstock-flow:: FLOW_NAME`` with ``:module:``, ``:direction:`` and ``:caption:``."""
 
@@ -120,7 +127,7 @@ class PenstockFlowDirective(SphinxDirective):
             source = module_file(module)
             if source is not None:
                 self.env.note_dependency(str(source))
-        direction = self.options.get("direction") or _direction(self.config.penstock_direction)
+        direction = self.options.get("direction") or _default_direction(self.config)
         try:
             rendered = render(flow_name, direction)
         except FlowNotFoundError as exc:
@@ -129,6 +136,7 @@ class PenstockFlowDirective(SphinxDirective):
             return [nodes.error("", nodes.paragraph(message, message))]
         for source_file in rendered.files:
             self.env.note_dependency(source_file)
+        DRAWN_MODULES.update(rendered.modules)
         for issue in rendered.problems:
             self._warn(f"flow {flow_name!r}: {issue}", "validation")
 
@@ -162,7 +170,7 @@ class PenstockFlowDirective(SphinxDirective):
         return [node]
 
 
-def _urls(node: penstock_flow, current: str) -> dict[str, str]:
+def _urls(node: penstock_flow) -> dict[str, str]:
     """Map step names to the URLs their resolved cross-references point at."""
     urls: dict[str, str] = {}
     for step_name, child in zip(node["xref_steps"], node.children, strict=False):
@@ -172,7 +180,8 @@ def _urls(node: penstock_flow, current: str) -> dict[str, str]:
         if reference.get("refuri"):
             urls[step_name] = reference["refuri"]
         elif reference.get("refid"):
-            urls[step_name] = f"{current}#{reference['refid']}"
+            # Same page: a bare fragment, which stays right whatever the page's URL looks like.
+            urls[step_name] = f"#{reference['refid']}"
     return urls
 
 
@@ -181,8 +190,7 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
     for node in list(doctree.findall(penstock_flow)):
         rendered: RenderedFlow = node["rendered"]
         if app.builder.format == "html":
-            current = Path(app.builder.get_target_uri(docname)).name
-            node["source"] = with_links(rendered, _urls(node, current))
+            node["source"] = with_links(rendered, _urls(node))
             node.children = []
             if app.config.penstock_mermaid_js is None and "sphinxcontrib.mermaid" in app.extensions:
                 node.replace_self(_sphinxcontrib_node(node))
@@ -228,6 +236,12 @@ def _on_builder_inited(app: Sphinx) -> None:
     loader = _loader(split_modules(app.config.penstock_modules))
     for problem in loader.start_build():
         logger.warning("penstock: %s", problem, type="penstock", subtype="import")
+    try:
+        _direction(app.config.penstock_direction)
+    except ValueError as exc:
+        logger.warning(
+            "penstock: penstock_direction %s; using TD.", exc, type="penstock", subtype="config"
+        )
     source = app.config.penstock_mermaid_js
     if source and not _is_url(source):
         path = Path(app.confdir, source)

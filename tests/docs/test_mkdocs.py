@@ -293,3 +293,36 @@ def test_extension_from_an_mkdocs_hook(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (source,) = mermaid_sources((root / "site" / "index.html").read_text())
     assert source == "graph LR\n    request_return --> issue_refund"
+
+
+def test_code_option_for_themes_that_load_mermaid_themselves(tmp_path: Path) -> None:
+    root = copy_root("mkdocs-basic", tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "modules: [shop_flows]", "modules: [shop_flows]\n      code: false"
+        )
+    )
+    mkdocs_build(root)
+    page = (root / "site" / "index.html").read_text()
+    assert '<pre class="mermaid">graph TD\n' in page
+    assert '<pre class="mermaid"><code>' not in page
+
+
+def test_extension_listed_directly_still_fails_strict_builds(tmp_path: Path) -> None:
+    root = copy_root("mkdocs-problems", tmp_path)
+    (root / "mkdocs.yml").write_text(
+        "site_name: direct\nmarkdown_extensions:\n  - penstock_docs.markdown:\n"
+        "      modules: [shop_flows]\nnav:\n  - index.md\n"
+    )
+    result = mkdocs_cli(root, "--strict")
+    assert result.returncode != 0
+    assert "penstock: No flow named 'chekout'" in result.stderr
+
+
+def test_flow_name_on_the_opening_fence(tmp_path: Path) -> None:
+    copy_root("mkdocs-basic", tmp_path)
+    text = "```penstock-flow returns\ndirection: LR\n```\n"
+    html = markdown.markdown(text, extensions=[PenstockFlowExtension(modules=["shop_flows"])])
+    (source,) = mermaid_sources(html)
+    assert source == "graph LR\n    request_return --> issue_refund"

@@ -315,3 +315,29 @@ def test_every_generated_diagram_parses_in_mermaid(tmp_path: Path) -> None:
     for source, result in zip(sources, results, strict=True):
         assert result.error is None, source
         assert result.nodes >= 2, source
+
+
+def test_a_bad_default_direction_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    result = sphinx_build(
+        copy_root("sphinx-basic", tmp_path), confoverrides={"penstock_direction": "UP"}
+    )
+    assert "penstock_direction must be one of TD, TB, BT, LR, RL, not 'UP'; using TD." in (
+        result.warnings
+    )
+    assert mermaid_sources(result.page("index.html"))[0].startswith("graph TD\n")
+
+
+def test_same_page_links_are_bare_fragments_under_dirhtml(tmp_path: Path) -> None:
+    root = copy_root("sphinx-basic", tmp_path)
+    returns = root / "returns.rst"
+    returns.write_text(returns.read_text() + "\n.. autofunction:: shop_flows.issue_refund\n")
+    conf = root / "conf.py"
+    conf.write_text(
+        conf.read_text().replace(
+            '"penstock_docs.sphinx"]', '"sphinx.ext.autodoc", "penstock_docs.sphinx"]'
+        )
+    )
+    result = sphinx_build(root, "dirhtml")
+    (source,) = mermaid_sources((result.outdir / "returns" / "index.html").read_text())
+    assert 'click issue_refund href "#shop_flows.issue_refund"' in source
+    assert 'click request_return href "../api/#shop_flows.request_return"' in source
