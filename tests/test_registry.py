@@ -311,7 +311,7 @@ def test_unknown_flow_suggests_a_close_name_and_caps_the_list() -> None:
         get_flow("many-07")
     message = str(caught.value)
     assert "did you mean 'many_07'?" in message
-    listed = message.split("known flows: ")[1].split(")")[0]
+    listed = message.split("known flows: ")[1].split(")", maxsplit=1)[0]
     assert listed.count("'") == 2 * 20, "twenty names, then a count of the rest"
     assert re.search(r" and \d+ more$", listed)
 
