@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MERMAID := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: help demo test lint typecheck pytest bench format clean
+.PHONY: help demo site test lint typecheck pytest bench format clean
 
 help:
-	@echo "make demo   run the example flows with correlation-ID logs and print their diagrams"
+	@echo "make demo   run the example flows, print their diagrams, build the docs site"
+	@echo "make site   build the documentation site (with live diagrams) into site/"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  run the benchmarks side by side and save benchmarks/results.json"
 	@echo "make format apply ruff's formatting and safe fixes"
@@ -32,6 +33,19 @@ $(MERMAID): tests/mermaid/package-lock.json
 
 demo: $(INSTALLED)
 	$(BIN)/python examples/demo.py
+	@$(MAKE) --no-print-directory site
+
+# The site's diagrams come live from examples/ through penstock's own MkDocs plugin. A local
+# mermaid.js (from npm, when available) makes the built site work offline, even from disk.
+site: $(INSTALLED) $(MERMAID)
+	@if [ -f tests/mermaid/node_modules/mermaid/dist/mermaid.min.js ]; then \
+		mkdir -p docs/javascripts; \
+		cp tests/mermaid/node_modules/mermaid/dist/mermaid.min.js docs/javascripts/mermaid.min.js; \
+	fi
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo ""
+	@echo "Documentation site built: open file://$(CURDIR)/site/index.html"
+	@echo "(or serve it with: $(BIN)/mkdocs serve)"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -43,7 +57,7 @@ typecheck: $(INSTALLED)
 pytest: $(INSTALLED) $(MERMAID)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck pytest site
 
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run
@@ -53,4 +67,5 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache tests/mermaid/node_modules
+	rm -rf $(VENV) build dist site test-artifacts .mypy_cache .pytest_cache .ruff_cache \
+		tests/mermaid/node_modules docs/javascripts/mermaid.min.js

@@ -4,7 +4,7 @@ Decorate the functions a flow is made of; penstock registers them at import time
 through the system can be drawn, and at run time gives each entrypoint call a correlation ID that
 follows the operation through every step, recorded by the tracing backend of your choice.
 
-Example:
+Examples:
     >>> from penstock import current_flow_id, entrypoint, flow, generate_dag, step
     >>> @flow("doc_quickstart")
     ... class Orders:

@@ -95,7 +95,7 @@ def configure(backend: TracingBackend | BackendName | str = "auto") -> TracingBa
         ValueError: ``backend`` is a name penstock does not know; the message lists the choices.
         TypeError: ``backend`` is neither a name nor a ``TracingBackend``.
 
-    Example:
+    Examples:
         >>> import penstock
         >>> penstock.configure("logging")
         LoggingBackend(logger='penstock', level=20)

@@ -46,7 +46,7 @@ class FlowContext:
 
     Attributes are read-only; change metadata with :func:`set_flow_context_value`.
 
-    Example:
+    Examples:
         >>> from penstock import get_flow_context
         >>> get_flow_context() is None  # outside any entrypoint
         True
@@ -112,7 +112,7 @@ def new_flow_id() -> str:
 def current_flow_id() -> str | None:
     """Return the correlation ID of the running flow, or ``None`` outside any flow.
 
-    Example:
+    Examples:
         >>> from penstock import current_flow_id
         >>> current_flow_id() is None
         True
@@ -137,7 +137,7 @@ def get_flow_context_value(key: str, default: Any = None) -> Any:
     Returns ``default`` when the key was never set or when no flow is running, so downstream
     code can read optional metadata without guarding.
 
-    Example:
+    Examples:
         >>> from penstock import get_flow_context_value
         >>> get_flow_context_value("user", "anonymous")
         'anonymous'
@@ -181,7 +181,7 @@ def carry_flow(func: Callable[P, R]) -> Callable[P, R]:
     steps work inside it. Each call gets its own copy, so the callable can be submitted many
     times and run concurrently (``executor.map`` included).
 
-    Example:
+    Examples:
         >>> from concurrent.futures import ThreadPoolExecutor
         >>> from penstock import carry_flow
         >>> with ThreadPoolExecutor() as pool:

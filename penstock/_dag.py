@@ -276,7 +276,7 @@ def generate_dag(
         FlowNotFoundError: No flow by that name is registered; the message lists the known ones.
         ValueError: ``format`` or ``direction`` is not one of the supported values.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint, generate_dag, step
         >>> @entrypoint("doc_dag")
         ... def receive() -> None: ...

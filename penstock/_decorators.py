@@ -580,7 +580,7 @@ def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
         ``@entrypoint(name="...")`` to give the step another name;
         ``@entrypoint("flow_name")`` to name the flow right here (explicit form).
 
-    Example:
+    Examples:
         >>> from penstock import current_flow_id, entrypoint
         >>> @entrypoint("doc_entry")
         ... def handle() -> bool:
@@ -639,7 +639,7 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
         after: A step name, a decorated step, or a list of either.
         name: The step's name, when it should differ from the function's.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint, step
         >>> @entrypoint("doc_steps")
         ... def begin() -> int:
@@ -687,7 +687,7 @@ def flow(target_or_name: Any = None, /, *, name: str | None = None) -> Any:
     Above a module-level function that carries ``@entrypoint`` or ``@step``, it registers that
     function. Bare ``@flow`` on a class uses the class's name as the flow's name.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint, flow, get_flow, step
         >>> @flow("doc_orders")
         ... class Orders:

@@ -98,7 +98,7 @@ def get_flow(name: str) -> FlowInfo:
         FlowNotFoundError: No imported module registered a flow by that name; the error lists the
             known flows.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint, get_flow
         >>> @entrypoint("doc_example_flow")
         ... def start() -> None: ...
@@ -246,7 +246,7 @@ def validate_flow(name: str) -> None:
         FlowNotFoundError: There is no flow by that name.
         FlowValidationError: Lists every problem with its ``file:line``.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint, step, validate_flow
         >>> @entrypoint("doc_validated")
         ... def begin() -> None: ...

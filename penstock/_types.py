@@ -28,7 +28,7 @@ class StepInfo:
         doc: The first line of the function's docstring, or an empty string.
         kind: ``"function"``, ``"coroutine"``, ``"generator"`` or ``"async_generator"``.
 
-    Example:
+    Examples:
         >>> from penstock import get_flow
         >>> info = get_flow("order_processing").steps["validate"]  # doctest: +SKIP
         >>> info.after  # doctest: +SKIP

@@ -5,7 +5,7 @@ penstock itself raised. Each one also derives from the built-in exception a call
 naturally expect (``KeyError`` for a missing flow, ``ValueError`` for a bad definition, ...), so
 code written without knowing penstock keeps working.
 
-Example:
+Examples:
     >>> from penstock import get_flow
     >>> from penstock.errors import FlowNotFoundError
     >>> try:

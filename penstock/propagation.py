@@ -12,7 +12,7 @@ Incoming values are validated: a correlation ID must be 32 hexadecimal character
 hyphens is accepted and normalised) and not all zeros. Anything else is ignored, never echoed or
 logged, and the flow starts with a fresh ID.
 
-Example:
+Examples:
     >>> from penstock import current_flow_id, entrypoint
     >>> from penstock.propagation import continue_flow, inject
     >>> @entrypoint("doc_worker")
@@ -68,7 +68,7 @@ def parse_correlation_id(value: object) -> str | None:
     ASCII ``bytes``, with surrounding whitespace; returns it as 32 lowercase hex characters. An
     all-zero ID is invalid.
 
-    Example:
+    Examples:
         >>> from penstock.propagation import parse_correlation_id
         >>> parse_correlation_id("0AF76519-16CD-43DD-8448-EB211C80319C")
         '0af7651916cd43dd8448eb211c80319c'
@@ -140,7 +140,7 @@ def inject(carrier: Any, *, header: str = CORRELATION_HEADER) -> Any:
         carrier: The outgoing headers.
         header: The name of the correlation-ID header.
 
-    Example:
+    Examples:
         >>> from penstock import entrypoint
         >>> from penstock.propagation import inject
         >>> @entrypoint("doc_sender")
@@ -206,7 +206,7 @@ def extract(carrier: Carrier, *, header: str = CORRELATION_HEADER) -> IncomingFl
     valid W3C ``traceparent`` is used, so a flow continues the trace of an OpenTelemetry caller.
     Header names match in any case. Invalid values are dropped without a trace.
 
-    Example:
+    Examples:
         >>> from penstock.propagation import extract
         >>> extract([("x-correlation-id", b"0af7651916cd43dd8448eb211c80319c")]).correlation_id
         '0af7651916cd43dd8448eb211c80319c'
@@ -232,7 +232,7 @@ def continue_flow(
     correlation ID as its own; under the OpenTelemetry backend its span also joins the caller's
     trace. When the headers hold nothing valid, the entrypoint starts a fresh flow as usual.
 
-    Example:
+    Examples:
         >>> from penstock import current_flow_id, entrypoint
         >>> from penstock.propagation import continue_flow
         >>> @entrypoint("doc_consumer")

@@ -46,6 +46,7 @@ _OPEN = re.compile(
     r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?penstock-flow\}?"
     r"(?:[ \t]+(?P<name>[^`~].*?))?[ \t]*$"
 )
+_ANY_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 _OPTION = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 _KNOWN_OPTIONS = ("direction", "caption", "module")
 
@@ -161,7 +162,17 @@ class FlowBlockPreprocessor(Preprocessor):
         out: list[str] = []
         index = 0
         while index < len(lines):
-            match = _OPEN.match(lines[index].rstrip("\r"))
+            line = lines[index].rstrip("\r")
+            match = _OPEN.match(line)
+            other = None if match else _ANY_FENCE.match(line)
+            if other is not None:
+                # Another fenced block (an example in a ````markdown fence, say): whatever it
+                # contains is shown as code, so copy it as it is, up to its closing fence.
+                end = self._closing(lines, index, other)
+                stop = len(lines) - 1 if end is None else end
+                out.extend(lines[index : stop + 1])
+                index = stop + 1
+                continue
             end = self._closing(lines, index, match) if match else None
             if match is None or end is None:
                 out.append(lines[index])

@@ -19,6 +19,7 @@ extension to the site's Markdown, reports problems through MkDocs' logger (so
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,8 @@ class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
 
     #: Modules that declare flows, imported (again) at the start of every build.
     modules = c.ListOfItems(c.Type(str), default=[])
+    #: Folders to import them from, relative to ``mkdocs.yml``; the project's root by default.
+    paths = c.ListOfItems(c.Type(str), default=["."])
     #: The layout direction of diagrams whose block does not set one.
     direction = c.Choice(DIRECTIONS, default="TD")
     #: Wrap each diagram in ``<code>`` inside ``<pre class="mermaid">``: what mkdocs-material
@@ -62,6 +65,11 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Add the Markdown extension, configured from the plugin's options."""
+        base_dir = Path(config.config_file_path or ".").resolve().parent
+        for entry in reversed(self.config.paths):
+            folder = str((base_dir / entry).resolve())
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
         self.extension = PenstockFlowExtension(
             modules=list(self.config.modules),
             direction=self.config.direction,

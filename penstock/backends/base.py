@@ -24,7 +24,7 @@ class TracingBackend(ABC):
     raises, penstock logs the failure once and runs the step without the span. The return value
     of ``__exit__`` is ignored, so a backend cannot swallow the application's exceptions.
 
-    Example:
+    Examples:
         >>> import contextlib
         >>> from penstock.backends import TracingBackend
         >>> class PrintBackend(TracingBackend):

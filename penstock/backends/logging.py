@@ -95,7 +95,7 @@ class LoggingBackend(TracingBackend):
         logger: The logger, or its name, to write to.
         level: The level of the records.
 
-    Example:
+    Examples:
         >>> import penstock
         >>> from penstock.backends import LoggingBackend
         >>> backend = penstock.configure(LoggingBackend(logger="myapp.flows"))

@@ -5,7 +5,7 @@ trace, and the flow takes that trace's id as its correlation ID, so ``current_fl
 log lines stamped by :class:`~penstock.contrib.logging.FlowContextFilter` and the trace viewer
 all show the same 32 hex characters.
 
-Example:
+Examples:
     >>> from opentelemetry.sdk.trace import TracerProvider
     >>> import penstock
     >>> from penstock.backends.otel import OTelBackend
@@ -277,7 +277,7 @@ def setup(exporter: str | None = None, *, service_name: str | None = None) -> OT
         The backend now in force. :func:`penstock.shutdown` flushes and shuts down what this
         created.
 
-    Example:
+    Examples:
         >>> from penstock.backends.otel import setup
         >>> backend = setup(exporter="none", service_name="checkout")  # doctest: +SKIP
     """

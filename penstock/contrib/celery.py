@@ -157,7 +157,7 @@ def flow_task(
         app: The Celery app to register the task with; by default ``shared_task``.
         **task_options: Passed to Celery's task decorator (``queue``, ``bind``, ``max_retries``...).
 
-    Example:
+    Examples:
         >>> from penstock import flow
         >>> from penstock.contrib.celery import flow_task
         >>> @flow("doc_sync")

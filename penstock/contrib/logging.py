@@ -5,7 +5,7 @@ emitted it (your own ``logger.info`` calls included), carries ``correlation_id``
 ``step`` attributes. Outside a flow the attributes are set to a harmless default, so a format
 string that uses them never fails.
 
-Example:
+Examples:
     >>> import logging
     >>> from penstock.contrib.logging import FlowContextFilter
     >>> handler = logging.StreamHandler()
@@ -69,7 +69,7 @@ def install(
     Raises:
         ValueError: The logger has no handlers yet, so there is nothing to add the filter to.
 
-    Example:
+    Examples:
         >>> import logging
         >>> from penstock.contrib import logging as penstock_logging
         >>> logging.basicConfig(format="%(message)s cid=%(correlation_id)s")  # doctest: +SKIP

@@ -1,6 +1,6 @@
 """structlog: a processor that adds the running flow to every event.
 
-Example:
+Examples:
     >>> import structlog
     >>> from penstock.contrib.structlog import flow_processor
     >>> structlog.configure(processors=[flow_processor, structlog.processors.JSONRenderer()])

@@ -326,3 +326,14 @@ def test_flow_name_on_the_opening_fence(tmp_path: Path) -> None:
     html = markdown.markdown(text, extensions=[PenstockFlowExtension(modules=["shop_flows"])])
     (source,) = mermaid_sources(html)
     assert source == "graph LR\n    request_return --> issue_refund"
+
+
+def test_blocks_shown_as_examples_inside_other_fences_stay_code(tmp_path: Path) -> None:
+    copy_root("mkdocs-basic", tmp_path)
+    text = "````markdown\n```penstock-flow\nreturns\n```\n````\n\n```penstock-flow\nreturns\n```\n"
+    html = markdown.markdown(
+        text,
+        extensions=["pymdownx.superfences", PenstockFlowExtension(modules=["shop_flows"])],
+    )
+    assert len(mermaid_sources(html)) == 1
+    assert "```penstock-flow" in html, "the example is shown as it was written"
