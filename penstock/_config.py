@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from penstock._types import StepInfo
+
 from penstock._context import _current_flow, _current_step
 from penstock.backends.base import TracingBackend
 from penstock.backends.logging import LoggingBackend
@@ -198,10 +200,13 @@ def reset() -> None:
         _reported.clear()
 
 
-def report_failure(failed: TracingBackend, phase: str, exc: BaseException) -> None:
+def report_failure(
+    failed: TracingBackend, phase: str, exc: BaseException, step: StepInfo | None = None
+) -> None:
     """Log that ``failed`` raised during ``phase``, once per backend and phase, and never raise.
 
-    The step that triggered it goes on without its span; the application sees nothing.
+    The step that triggered it (``step``, or the current one) goes on without its span; the
+    application sees nothing.
     """
     key = (id(failed), phase)
     if key in _reported:
@@ -213,7 +218,7 @@ def report_failure(failed: TracingBackend, phase: str, exc: BaseException) -> No
         "Further failures of this backend in this phase are not logged."
     )
     ctx = _current_flow.get()
-    info = _current_step.get()
+    info = step if step is not None else _current_step.get()
     # The same fields the step records carry, so a format string that uses them still works.
     extra = {
         "flow": "-" if ctx is None else ctx.flow_name,

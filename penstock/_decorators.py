@@ -22,8 +22,9 @@ from penstock._context import (
     FlowContext,
     _current_flow,
     _current_step,
+    _getrandbits,
     _incoming_id,
-    new_flow_id,
+    observed,
 )
 from penstock._registry import note_attached, note_unattached, register
 from penstock._types import StepInfo, StepKind
@@ -227,31 +228,14 @@ def _outside_flow(info: StepInfo) -> NotInFlowError:
     )
 
 
-_Tokens = tuple[
-    "contextvars.Token[FlowContext | None] | None", "contextvars.Token[StepInfo | None]"
-]
-
-
-def _activate(info: StepInfo) -> _Tokens:
-    """Enter ``info`` in the current context and return the tokens that undo it."""
+def _activate(info: StepInfo) -> None:
+    """Enter ``info`` in the current context, for good: only for a private context copy."""
     parent = _current_flow.get()
     if info.entrypoint:
-        if parent is None:
-            ctx = FlowContext(_incoming_id.get() or new_flow_id(), info.flow, {})
-        else:
-            # One flow calling into another in-process: same operation, so same ID; the inner
-            # flow gets its own copy of the metadata so it cannot change the caller's.
-            ctx = FlowContext(parent._flow_id, info.flow, dict(parent._metadata))
-        return _current_flow.set(ctx), _current_step.set(info)
-    if parent is None:
+        _current_flow.set(_new_context(parent, info))
+    elif parent is None:
         raise _outside_flow(info)
-    return None, _current_step.set(info)
-
-
-def _deactivate(tokens: _Tokens) -> None:
-    _current_step.reset(tokens[1])
-    if tokens[0] is not None:
-        _current_flow.reset(tokens[0])
+    _current_step.set(info)
 
 
 def _recording(backend: TracingBackend) -> bool:
@@ -292,46 +276,139 @@ def _start_in_private_context(
     info: StepInfo,
 ) -> tuple[TracingBackend, AbstractContextManager[Any] | None]:
     """Activate ``info`` and open its span; run inside a generator's private context."""
-    _activate(info)  # the private context is thrown away afterwards, so no reset is needed
+    _activate(info)  # the private context is thrown away afterwards, so nothing is reset
     backend = _config.backend or _config.get_backend()
     return backend, (_open(backend, info) if _recording(backend) else None)
 
 
+# The wrappers below are the hot path of every decorated call. They bind the context variables'
+# methods once, inline what they can, and skip the current-step variable entirely when nothing
+# can read it (no recording backend, no log filter or structlog processor): a step must cost
+# little more than a plain call when nothing is recorded. benchmarks/bench_core.py measures it.
+_flow_get = _current_flow.get
+_flow_set = _current_flow.set
+_flow_reset = _current_flow.reset
+_step_set = _current_step.set
+_step_reset = _current_step.reset
+_incoming_get = _incoming_id.get
+_new_flow_context = FlowContext.__new__
+
+
+def _new_context(parent: FlowContext | None, info: StepInfo) -> FlowContext:
+    # Slots filled directly: cheaper than a call to __init__, on every entrypoint.
+    ctx = _new_flow_context(FlowContext)
+    if parent is None:
+        ctx._flow_id = _incoming_get() or "%032x" % (_getrandbits(128) or 1)
+        ctx._metadata = {}
+    else:
+        # One flow calling into another in-process: same operation, so same ID; the inner flow
+        # gets its own copy of the metadata so it cannot change the caller's.
+        ctx._flow_id = parent._flow_id
+        ctx._metadata = dict(parent._metadata)
+    ctx._flow_name = info.flow
+    return ctx
+
+
+def _check_failed(backend: TracingBackend, exc: Exception, info: StepInfo) -> bool:
+    _config.report_failure(backend, "checking", exc, info)
+    return False
+
+
+def _run_step(  # noqa: PLR0917 - the hot path: positional arguments are the cheapest to pass
+    backend: TracingBackend,
+    recording: bool,
+    info: StepInfo,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run ``func`` as the current step, inside a span when ``recording``."""
+    step_token = _step_set(info)
+    try:
+        if not recording:
+            return func(*args, **kwargs)
+        try:  # _open(), inlined: this runs for every recorded step
+            span: AbstractContextManager[Any] | None = backend.span(
+                info.name, info.flow, entrypoint=info.entrypoint
+            )
+            span.__enter__()  # type: ignore[union-attr]
+        except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+            _config.report_failure(backend, "opening", exc)
+            span = None
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            _close(backend, span, exc)
+            raise
+        _close(backend, span, None)
+        return result
+    finally:
+        _step_reset(step_token)
+
+
 def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    if spec.entrypoint:
+
+        def entry_wrapper(*args: Any, **kwargs: Any) -> Any:
+            info = spec.info
+            if info is None:
+                raise _unregistered(spec)
+            flow_token = _flow_set(_new_context(_flow_get(), info))
+            try:
+                backend = _config.backend or _config.get_backend()
+                try:
+                    recording = backend.is_recording()
+                except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+                    recording = _check_failed(backend, exc, info)
+                if recording or observed.steps:
+                    return _run_step(backend, recording, info, func, args, kwargs)
+                return func(*args, **kwargs)
+            finally:
+                _flow_reset(flow_token)
+
+        return entry_wrapper
+
+    def step_wrapper(*args: Any, **kwargs: Any) -> Any:
         info = spec.info
         if info is None:
             raise _unregistered(spec)
-        tokens = _activate(info)
+        if _flow_get() is None:
+            raise _outside_flow(info)
+        backend = _config.backend or _config.get_backend()
         try:
-            backend = _config.backend or _config.get_backend()
-            if not _recording(backend):
-                return func(*args, **kwargs)
-            span = _open(backend, info)
-            try:
-                result = func(*args, **kwargs)
-            except BaseException as exc:
-                _close(backend, span, exc)
-                raise
-            _close(backend, span, None)
-            return result
-        finally:
-            _deactivate(tokens)
+            recording = backend.is_recording()
+        except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+            recording = _check_failed(backend, exc, info)
+        if recording or observed.steps:
+            return _run_step(backend, recording, info, func, args, kwargs)
+        return func(*args, **kwargs)
 
-    return wrapper
+    return step_wrapper
 
 
 def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> Callable[..., Any]:
+    entry = spec.entrypoint
+
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         info = spec.info
         if info is None:
             raise _unregistered(spec)
         # A coroutine runs in one task from start to end, so setting and resetting the context
         # variables around the await is safe; the span covers the whole coroutine.
-        tokens = _activate(info)
+        parent = _flow_get()
+        flow_token = None
+        if entry:
+            flow_token = _flow_set(_new_context(parent, info))
+        elif parent is None:
+            raise _outside_flow(info)
+        step_token = _step_set(info)
         try:
             backend = _config.backend or _config.get_backend()
-            if not _recording(backend):
+            try:
+                recording = backend.is_recording()
+            except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
+                recording = _check_failed(backend, exc, info)
+            if not recording:
                 return await func(*args, **kwargs)
             span = _open(backend, info)
             try:
@@ -342,7 +419,9 @@ def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> 
             _close(backend, span, None)
             return result
         finally:
-            _deactivate(tokens)
+            _step_reset(step_token)
+            if flow_token is not None:
+                _flow_reset(flow_token)
 
     return wrapper
 
@@ -546,7 +625,7 @@ def _decorate(
         )
         raise FlowDefinitionError(msg)
     step_name = name if name is not None else getattr(target, "__name__", None)
-    if step_name is None or step_name == "<lambda>":
+    if step_name is None or (name is None and step_name == "<lambda>"):
         msg = (
             f"@{decorator} needs name=... for {target!r}, which has no name of its own; "
             f'write {decorator}(..., name="what_it_does")(...).'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["LoggingBackend"]
+
+_current_flow_get = _current_flow.get
 
 # asyncio.CancelledError and GeneratorExit mean "stopped from outside", not "failed".
 _CANCELLATION: tuple[type[BaseException], ...]
@@ -43,13 +46,11 @@ class _LogSpan:
 
     def __enter__(self) -> None:
         extra = self._extra
-        self._backend.logger.log(
-            self._backend.level,
-            "step.start %s.%s",
-            extra["flow"],
-            extra["step"],
-            extra={**extra, "event": "step.start"},
-        )
+        # One dict serves both records: a record copies the extras when it is created, so
+        # updating the dict for the end record leaves the start record as it was.
+        extra["event"] = "step.start"
+        backend = self._backend
+        backend._emit("step.start %s.%s", (extra["flow"], extra["step"]), extra=extra)
         self._start = perf_counter()
 
     def __exit__(
@@ -60,26 +61,29 @@ class _LogSpan:
     ) -> None:
         duration_ms = round((perf_counter() - self._start) * 1000.0, 3)
         extra = self._extra
-        record_extra = {**extra, "event": "step.end", "duration_ms": duration_ms}
-        args: tuple[str, ...]
+        extra["event"] = "step.end"
+        extra["duration_ms"] = duration_ms
+        backend = self._backend
+        flow, step = extra["flow"], extra["step"]
         if exc is None:
-            record_extra["outcome"] = "ok"
-            message, args = "step.end %s.%s ok in %.3f ms", ()
+            extra["outcome"] = "ok"
+            backend._emit("step.end %s.%s ok in %.3f ms", (flow, step, duration_ms), extra=extra)
         elif isinstance(exc, _CANCELLATION):
-            record_extra["outcome"] = "cancelled"
-            message, args = "step.end %s.%s cancelled after %.3f ms", ()
+            extra["outcome"] = "cancelled"
+            backend._emit(
+                "step.end %s.%s cancelled after %.3f ms", (flow, step, duration_ms), extra=extra
+            )
         else:
             name = _exception_name(exc)
-            record_extra["outcome"] = "error"
-            record_extra["error"] = name
+            extra["outcome"] = "error"
+            extra["error"] = name
             # Only the exception's type: its message may hold user data, and the application
             # decides itself whether and how to log the exception.
-            message, args = "step.end %s.%s failed with %s after %.3f ms", (name,)
-        if args:
-            all_args: tuple[Any, ...] = (extra["flow"], extra["step"], *args, duration_ms)
-        else:
-            all_args = (extra["flow"], extra["step"], duration_ms)
-        self._backend.logger.log(self._backend.level, message, *all_args, extra=record_extra)
+            backend._emit(
+                "step.end %s.%s failed with %s after %.3f ms",
+                (flow, step, name, duration_ms),
+                extra=extra,
+            )
 
 
 class LoggingBackend(TracingBackend):
@@ -104,8 +108,25 @@ class LoggingBackend(TracingBackend):
     def __init__(
         self, logger: logging.Logger | str = "penstock", level: int = logging.INFO
     ) -> None:
-        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
-        self.level = level
+        self._logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self._level = level
+        # Only called once is_recording() said yes, so the logger's own level check, which
+        # Logger.log() would repeat for every record, is skipped: Logger._log() is what
+        # Logger.info() and Logger.log() call once they have checked.
+        self._emit = functools.partial(self._logger._log, level)
+        # Asked before every step: bound straight to the logger's own method, the check costs
+        # one call instead of two.
+        self.is_recording = functools.partial(self._logger.isEnabledFor, level)  # type: ignore[method-assign]
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The logger the records go to."""
+        return self._logger
+
+    @property
+    def level(self) -> int:
+        """The level of the records."""
+        return self._level
 
     def __repr__(self) -> str:
         return f"LoggingBackend(logger={self.logger.name!r}, level={self.level!r})"
@@ -114,16 +135,19 @@ class LoggingBackend(TracingBackend):
         """Return whether the logger would emit records at the configured level."""
         return self.logger.isEnabledFor(self.level)
 
-    def span(self, step_name: str, flow_name: str, **attrs: Any) -> _LogSpan:
+    def span(
+        self, step_name: str, flow_name: str, entrypoint: bool = False, **attrs: Any
+    ) -> _LogSpan:
         """Return the context manager that logs one execution of ``step_name``."""
-        ctx = _current_flow.get()
+        ctx = _current_flow_get()
         extra: dict[str, Any] = {
             "flow": flow_name,
             "step": step_name,
             "correlation_id": None if ctx is None else ctx._flow_id,
-            "entrypoint": bool(attrs.pop("entrypoint", False)),
+            "entrypoint": entrypoint,
         }
-        extra.update(attrs)
+        if attrs:
+            extra.update(attrs)
         return _LogSpan(self, extra)
 
     def get_correlation_id(self) -> str:

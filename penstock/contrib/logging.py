@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from penstock._context import _current_flow, _current_step
+from penstock._context import _current_flow, _current_step, observe_steps
 
 __all__ = ["FlowContextFilter", "install"]
 
@@ -37,6 +37,7 @@ class FlowContextFilter(logging.Filter):
     def __init__(self, default: str | None = "-") -> None:
         super().__init__()
         self.default = default
+        observe_steps()  # records are stamped with the current step: steps must track it
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Stamp ``record`` and let it through."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from penstock._context import _current_flow, _current_step
+from penstock._context import _current_flow, _current_step, observe_steps
 
 __all__ = ["flow_processor"]
+
+# Events are stamped with the current step, so steps must track it once this is in use.
+observe_steps()
 
 
 def flow_processor(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
