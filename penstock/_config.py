@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import logging
 import os
 import sys
 import threading
 import warnings
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Callable
+    from typing import Literal
+
+    BackendName = Literal["logging", "otel", "auto"]
 
     from penstock._types import StepInfo
 
 from penstock._context import _current_flow, _current_step
 from penstock.backends.base import TracingBackend
-from penstock.backends.logging import LoggingBackend
-
-BackendName = Literal["logging", "otel", "auto"]
 
 ENV_VAR = "PENSTOCK_BACKEND"
 _CHOICES = ("logging", "otel", "auto")
 
-_logger = logging.getLogger("penstock")
 _lock = threading.Lock()
 # The active backend; None until configure() is called or the first step needs one. The
 # wrappers read this module attribute directly, which is the cheapest lookup Python offers.
@@ -39,9 +36,23 @@ _PHASES = {
 }
 
 
+def _logging_backend() -> TracingBackend:
+    # Imported when first needed: the standard library's logging is not free to import, and
+    # `import penstock` should cost an application as little as possible.
+    from penstock.backends.logging import LoggingBackend
+
+    return LoggingBackend()
+
+
+def _penstock_logger() -> logging.Logger:
+    import logging
+
+    return logging.getLogger("penstock")
+
+
 def _by_name(name: str) -> TracingBackend:
     if name == "logging":
-        return LoggingBackend()
+        return _logging_backend()
     if name == "otel":
         from penstock.backends.otel import OTelBackend
 
@@ -60,7 +71,7 @@ def _detect() -> TracingBackend:
     # OpenTelemetry only when a real tracer provider is installed: with the API alone every span
     # would be a no-op with trace id zero, losing the logs and gaining nothing.
     if "opentelemetry.trace" not in sys.modules and not _importable("opentelemetry.trace"):
-        return LoggingBackend()
+        return _logging_backend()
     try:
         from opentelemetry import trace
 
@@ -68,15 +79,17 @@ def _detect() -> TracingBackend:
             trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
         )
         if placeholder:
-            return LoggingBackend()
+            return _logging_backend()
         from penstock.backends.otel import OTelBackend
     except ImportError:  # pragma: no cover - importable, but broken
-        return LoggingBackend()
+        return _logging_backend()
     return OTelBackend()
 
 
 def _importable(module: str) -> bool:
     try:
+        import importlib.util
+
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
@@ -189,7 +202,7 @@ def shutdown() -> None:
         try:
             callback()
         except Exception as exc:  # noqa: BLE001, PERF203 - shutting down must never raise
-            _logger.warning("penstock: shutting down %r failed: %s", callback, exc)
+            _penstock_logger().warning("penstock: shutting down %r failed: %s", callback, exc)
 
 
 def reset() -> None:
@@ -226,12 +239,14 @@ def report_failure(
         "correlation_id": "-" if ctx is None else ctx.flow_id,
     }
     try:
-        _logger.error(
+        _penstock_logger().error(
             message, failed, type(exc).__name__, doing, consequence, exc_info=exc, extra=extra
         )
     except Exception:  # noqa: BLE001 - logging itself is broken; stderr is all that is left
         # Nowhere left to report if stderr fails too; never raise into the host.
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - no contextlib: import time matters
             sys.stderr.write(
                 f"penstock: backend {failed!r} raised {type(exc).__name__} while {phase} a span\n"
             )
+        except Exception:  # noqa: BLE001, S110 - no contextlib: import time matters
+            pass

@@ -8,27 +8,31 @@ algorithm, ties broken alphabetically), and each node's successors alphabeticall
 from __future__ import annotations
 
 import heapq
-import json
-import re
-import unicodedata
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from penstock._registry import get_flow
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Iterator
+    from typing import Literal
 
     from penstock._types import FlowInfo
 
-DagFormat = Literal["mermaid", "dot", "json"]
-Direction = Literal["TD", "TB", "BT", "LR", "RL"]
+    DagFormat = Literal["mermaid", "dot", "json"]
+    Direction = Literal["TD", "TB", "BT", "LR", "RL"]
+    _MappingBase = Mapping[str, list[str]]
+else:
+    # Subscripting the ABC costs import time for nothing at run time.
+    _MappingBase = Mapping
+
 
 FORMATS: tuple[str, ...] = ("mermaid", "dot", "json")
 DIRECTIONS: tuple[str, ...] = ("TD", "TB", "BT", "LR", "RL")
 
-_SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_LABEL_KEEP = re.compile(r"[A-Za-z0-9 _]")
+# Characters a quoted Mermaid label keeps as they are; every other one becomes "#NNN;".
+_LABEL_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _")
 # Words Mermaid's flowchart grammar reads as keywords (checked against Mermaid 11): a node named
 # like this gets an id of its own. The grammar is case-sensitive, so "End" stays plain.
 _MERMAID_RESERVED = frozenset(
@@ -56,50 +60,107 @@ _MERMAID_RESERVED = frozenset(
 
 
 class FlowGraph:
-    """The nodes and edges of one flow, in the deterministic order every renderer uses."""
+    """The nodes and edges of one flow, in the deterministic order every renderer uses.
+
+    Attributes:
+        order: Step names in topological order (Kahn's algorithm, ties alphabetical).
+        successors: Each step's successors, sorted (a read-only mapping).
+        has_incoming: The steps that some other step leads to.
+    """
 
     def __init__(self, flow: FlowInfo) -> None:
         self.flow = flow
-        names = list(flow.steps)
-        self.successors: dict[str, list[str]] = {name: [] for name in names}
-        indegree = dict.fromkeys(names, 0)
-        for before, after in flow.edges:
-            if after not in self.successors[before]:
-                self.successors[before].append(after)
-                indegree[after] += 1
-        for targets in self.successors.values():
-            targets.sort()
-        self.has_incoming = {name for name, count in indegree.items() if count}
-        self.order = _topological_order(self.successors, indegree)
+        # Worked out on integers: each step is its rank in alphabetical order, and each edge one
+        # integer, source * count + target. Integers sort fast and, unlike lists and sets, are
+        # nothing the garbage collector has to scan, so large flows stay linear in practice.
+        names = sorted(flow.steps)
+        count = len(names)
+        rank = {name: index for index, name in enumerate(names)}
+        find = rank.get
+        codes = {
+            source * count + target
+            for target, info in ((rank[name], info) for name, info in flow.steps.items())
+            for source in map(find, info.after)
+            if source is not None
+        }
+        edges = sorted(codes)
+        offsets = [0] * (count + 1)
+        indegree = [0] * count
+        targets = [code % count for code in edges]
+        for code in edges:
+            offsets[code // count + 1] += 1
+        for target in targets:
+            indegree[target] += 1
+        for index in range(count):
+            offsets[index + 1] += offsets[index]
+        self._names = names
+        self._rank = rank
+        self._offsets = offsets
+        self._targets = targets
+        self._order = _topological_order(offsets, targets, indegree)
+        self.order = [names[index] for index in self._order]
+        self.successors: Mapping[str, list[str]] = _Successors(self)
+        self.has_incoming = {names[index] for index, degree in enumerate(indegree) if degree}
+
+    def targets_of(self, name: str) -> list[str]:
+        """The steps ``name`` leads to, sorted."""
+        index = self._rank[name]
+        names = self._names
+        return [names[t] for t in self._targets[self._offsets[index] : self._offsets[index + 1]]]
 
     @property
     def edges(self) -> list[tuple[str, str]]:
         """Edges grouped by source in node order, targets sorted."""
-        return [(name, target) for name in self.order for target in self.successors[name]]
+        return [(name, target) for name in self.order for target in self.targets_of(name)]
 
 
-def _topological_order(successors: dict[str, list[str]], indegree: dict[str, int]) -> list[str]:
-    remaining = dict(indegree)
-    ready = [name for name, count in remaining.items() if count == 0]
+class _Successors(_MappingBase):
+    """A read-only view of a graph's successor lists, built on demand."""
+
+    def __init__(self, graph: FlowGraph) -> None:
+        self._graph = graph
+
+    def __getitem__(self, name: str) -> list[str]:
+        if name not in self._graph._rank:
+            raise KeyError(name)
+        return self._graph.targets_of(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._graph._names)
+
+    def __len__(self) -> int:
+        return len(self._graph._names)
+
+
+def _topological_order(offsets: list[int], targets: list[int], indegree: list[int]) -> list[int]:
+    """Kahn's algorithm on ranks: the smallest ready rank (the alphabetically first) goes next."""
+    count = len(indegree)
+    remaining = list(indegree)
+    done = -count - 1  # what a placed step's count becomes: never back up to zero
+    ready = [index for index, degree in enumerate(remaining) if degree == 0]
     heapq.heapify(ready)
-    order: list[str] = []
-    while True:
+    order: list[int] = []
+    pop, push = heapq.heappop, heapq.heappush
+    while len(order) < count:
         while ready:
-            name = heapq.heappop(ready)
-            order.append(name)
-            del remaining[name]
-            for target in successors[name]:
-                if target in remaining:
-                    remaining[target] -= 1
-                    if remaining[target] == 0:
-                        heapq.heappush(ready, target)
-        if not remaining:
-            return order
-        # Only cycles are left (validation reports them); break in at the alphabetically first
-        # step with the fewest unmet predecessors so the output stays deterministic.
-        start = min(remaining, key=lambda name: (remaining[name], name))
-        remaining[start] = 0
-        heapq.heappush(ready, start)
+            index = pop(ready)
+            order.append(index)
+            remaining[index] = done
+            for target in targets[offsets[index] : offsets[index + 1]]:
+                remaining[target] -= 1
+                if remaining[target] == 0:
+                    push(ready, target)
+        if len(order) < count:
+            # Only cycles are left (validation reports them); break in at the step with the
+            # fewest unmet predecessors, the alphabetically first on a tie, so the output stays
+            # deterministic.
+            start = min(
+                (index for index in range(count) if remaining[index] > 0),
+                key=lambda index: (remaining[index], index),
+            )
+            remaining[start] = 0
+            push(ready, start)
+    return order
 
 
 # -- Mermaid ------------------------------------------------------------------------------------
@@ -107,7 +168,8 @@ def _topological_order(successors: dict[str, list[str]], indegree: dict[str, int
 
 def is_plain_mermaid_id(name: str) -> bool:
     """Return whether ``name`` can stand in Mermaid source as it is, unquoted."""
-    return bool(_SAFE_ID.match(name)) and name not in _MERMAID_RESERVED
+    # An ASCII identifier is exactly [A-Za-z_][A-Za-z0-9_]*, and cheaper to test than a regex.
+    return name.isascii() and name.isidentifier() and name not in _MERMAID_RESERVED
 
 
 def mermaid_label(name: str) -> str:
@@ -118,7 +180,7 @@ def mermaid_label(name: str) -> str:
     body = name.strip(" ")
     lead = len(name) - len(name.lstrip(" "))
     trail = len(name) - len(name.rstrip(" ")) if body else 0
-    escaped = "".join(char if _LABEL_KEEP.match(char) else f"#{ord(char)};" for char in body)
+    escaped = "".join(char if char in _LABEL_KEEP else f"#{ord(char)};" for char in body)
     return '"' + "#32;" * lead + escaped + "#32;" * trail + '"'
 
 
@@ -138,17 +200,23 @@ def mermaid_ids(graph: FlowGraph) -> dict[str, str]:
     return ids
 
 
-def render_mermaid(graph: FlowGraph, direction: str = "TD") -> str:
-    """Render ``graph`` as a Mermaid flowchart."""
-    ids = mermaid_ids(graph)
+def render_mermaid(
+    graph: FlowGraph, direction: str = "TD", ids: dict[str, str] | None = None
+) -> str:
+    """Render ``graph`` as a Mermaid flowchart (``ids``, when given, from mermaid_ids())."""
+    if ids is None:
+        ids = mermaid_ids(graph)
     lines = [f"graph {direction}"]
     lines.extend(
         f"    {ids[name]}[{mermaid_label(name)}]" for name in graph.order if ids[name] != name
     )
-    for name in graph.order:
-        targets = graph.successors[name]
-        if targets:
-            lines.extend(f"    {ids[name]} --> {ids[target]}" for target in targets)
+    names, offsets, targets = graph._names, graph._offsets, graph._targets
+    for index in graph._order:
+        name = names[index]
+        start, end = offsets[index], offsets[index + 1]
+        if start != end:
+            source = ids[name]
+            lines.extend(f"    {source} --> {ids[names[target]]}" for target in targets[start:end])
         elif name not in graph.has_incoming and ids[name] == name:
             lines.append(f"    {name}")
     return "\n".join(lines)
@@ -159,15 +227,23 @@ def render_mermaid(graph: FlowGraph, direction: str = "TD") -> str:
 _DOT_RANKDIR = {"TD": "TB", "TB": "TB", "BT": "BT", "LR": "LR", "RL": "RL"}
 
 
+def _is_control(char: str) -> bool:
+    # Unicode's "Cc" category is exactly these two ranges.
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F  # noqa: PLR2004
+
+
 def dot_string(text: str) -> str:
     """Return ``text`` as a double-quoted DOT string."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # the common case: nothing to escape
     out: list[str] = []
     for char in text:
         if char in '"\\':
             out.append("\\" + char)
         elif char == "\n":
             out.append("\\n")
-        elif unicodedata.category(char) == "Cc":
+        elif _is_control(char):
             # Control characters have no business in a label; show where they were.
             out.append(" ")
         else:
@@ -240,6 +316,8 @@ def render_json(graph: FlowGraph, direction: str = "TD") -> str:
         ],
         "edges": [{"source": source, "target": target} for source, target in graph.edges],
     }
+    import json  # imported when used: `import penstock` stays cheap
+
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
@@ -248,6 +326,8 @@ _FENCE_LANGUAGE = {"mermaid": "mermaid", "dot": "dot", "json": "json"}
 
 
 def _fenced(text: str, language: str) -> str:
+    import re
+
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{text}\n{fence}\n"
@@ -296,6 +376,8 @@ def generate_dag(
         raise ValueError(msg)
     text = _RENDERERS[format](FlowGraph(get_flow(name)), direction)
     if output is not None:
+        from pathlib import Path
+
         path = Path(output)
         content = text + "\n"
         if path.suffix.lower() in {".md", ".markdown"}:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import inspect
 import os
 import sys
-from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from penstock import _config
@@ -27,19 +25,21 @@ from penstock._context import (
     observed,
 )
 from penstock._registry import note_attached, note_unattached, register
-from penstock._types import StepInfo, StepKind
+from penstock._types import StepInfo
 from penstock.errors import FlowDefinitionError, NotInFlowError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Awaitable
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
     from contextlib import AbstractContextManager
 
+    from penstock._types import StepKind
     from penstock.backends.base import TracingBackend
+
+    #: What ``after=`` accepts: a step name, a decorated step, or a list of either.
+    AfterSpec = str | Callable[..., Any] | Iterable[str | Callable[..., Any]] | None
 
 T = TypeVar("T")
 
-#: What ``after=`` accepts: a step name, a decorated step, or a list of either.
-AfterSpec = str | Callable[..., Any] | Iterable[str | Callable[..., Any]] | None
 
 _SPEC_ATTR = "__penstock_step__"
 
@@ -47,7 +47,7 @@ _SPEC_ATTR = "__penstock_step__"
 class _StepSpec:
     """What a decorator knows about its function before (and after) it joins a flow."""
 
-    __slots__ = ("__weakref__", "after", "entrypoint", "flow", "func", "info", "name")
+    __slots__ = ("__weakref__", "after", "entrypoint", "flow", "func", "info", "name", "noted")
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class _StepSpec:
         self.after = after
         self.flow: str | None = None
         self.info: StepInfo | None = None
+        self.noted = False  # recorded as not (yet) part of a flow
 
 
 # -- argument checking --------------------------------------------------------------------------
@@ -131,30 +132,61 @@ def _normalize_after(after: AfterSpec) -> tuple[str | _StepSpec, ...]:
 # -- registration -------------------------------------------------------------------------------
 
 
+# The code-object flags inspect reads; read here directly, because `import inspect` would cost
+# every application several milliseconds when it imports penstock.
+_CO_GENERATOR = 0x20
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
 def _kind_of(func: Callable[..., Any]) -> StepKind:
-    if inspect.isasyncgenfunction(func):
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        flags = code.co_flags
+    else:  # not a plain function (a partial, a callable object): ask inspect
+        import inspect
+
+        flags = (
+            (_CO_ASYNC_GENERATOR if inspect.isasyncgenfunction(func) else 0)
+            | (_CO_COROUTINE if inspect.iscoroutinefunction(func) else 0)
+            | (_CO_GENERATOR if inspect.isgeneratorfunction(func) else 0)
+        )
+    if flags & _CO_ASYNC_GENERATOR:
         return "async_generator"
-    if inspect.iscoroutinefunction(func):
+    if flags & _CO_COROUTINE:
         return "coroutine"
-    if inspect.isgeneratorfunction(func):
+    if flags & _CO_GENERATOR:
         return "generator"
     return "function"
 
 
 def _first_doc_line(func: Callable[..., Any]) -> str:
-    doc = inspect.getdoc(func) or ""
-    for line in doc.splitlines():
+    for line in (getattr(func, "__doc__", None) or "").splitlines():
         if line.strip():
             return line.strip()
     return ""
 
 
+def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Follow ``__wrapped__`` to the original function, as inspect.unwrap does."""
+    seen = {id(func)}
+    while (inner := getattr(func, "__wrapped__", None)) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        func = inner
+    return func
+
+
 def _location(func: Callable[..., Any]) -> tuple[str, int]:
-    original = inspect.unwrap(func)
+    original = _unwrap(func)
     code = getattr(original, "__code__", None)
     if code is not None:
-        # Normalised, so a path reached through "../" reads as the file it is.
-        return os.path.normpath(code.co_filename), code.co_firstlineno
+        filename = code.co_filename
+        if "/." in filename or "//" in filename or "\\" in filename:
+            # Normalised, so a path reached through "../" reads as the file it is.
+            filename = os.path.normpath(filename)
+        return filename, code.co_firstlineno
+    import inspect
+
     try:
         return inspect.getsourcefile(original) or "<unknown>", 0
     except TypeError:
@@ -198,7 +230,9 @@ def _join_flow(spec: _StepSpec, flow_name: str) -> None:
     register(info)
     spec.flow = flow_name
     spec.info = info
-    note_attached(spec)
+    if spec.noted:
+        note_attached(spec)
+        spec.noted = False
 
 
 # -- run time -----------------------------------------------------------------------------------
@@ -640,6 +674,7 @@ def _decorate(
         note_unattached(
             spec, name=spec.name, qualname=_qualname(target), file=file, line=line, entry=entrypoint
         )
+        spec.noted = True
     return wrapper
 
 

@@ -7,7 +7,6 @@ modules imported from several threads at once register consistently.
 
 from __future__ import annotations
 
-import difflib
 import sys
 import threading
 import weakref
@@ -145,6 +144,8 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
             if before in steps:
                 continue
             dangling.add(info.name)
+            import difflib  # only when there is a problem to explain
+
             close = difflib.get_close_matches(before, list(steps), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             problem(

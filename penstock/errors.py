@@ -17,9 +17,9 @@ Examples:
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from penstock._types import _Frozen
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -52,6 +52,8 @@ class FlowNotFoundError(PenstockError, KeyError):
     def __init__(self, flow: str, known: Iterable[str]) -> None:
         self.flow = flow
         self.known = tuple(sorted(known))
+        import difflib  # only when there is an error to explain
+
         close = difflib.get_close_matches(flow, self.known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         shown = ", ".join(repr(name) for name in self.known[: self._LISTED]) or "none"
@@ -77,8 +79,7 @@ class FlowDefinitionError(PenstockError, ValueError):
     """
 
 
-@dataclass(frozen=True)
-class FlowProblem:
+class FlowProblem(_Frozen):
     """One problem that validation found in a flow.
 
     Attributes:
@@ -91,12 +92,27 @@ class FlowProblem:
         message: A sentence that says what is wrong and how to fix it.
     """
 
+    __slots__ = ("flow", "step", "file", "line", "code", "message")  # noqa: RUF023 - repr order
+
     flow: str | None
     step: str | None
     file: str
     line: int
     code: str
     message: str
+
+    def __init__(
+        self, *, flow: str | None, step: str | None, file: str, line: int, code: str, message: str
+    ) -> None:
+        for name, value in (
+            ("flow", flow),
+            ("step", step),
+            ("file", file),
+            ("line", line),
+            ("code", code),
+            ("message", message),
+        ):
+            object.__setattr__(self, name, value)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"

@@ -13,7 +13,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +63,12 @@ def load(name: str, *, fresh: bool) -> ImportProblem | None:
 
     Returns the problem instead of raising, so one broken module cannot stop a docs build.
     """
-    importlib.invalidate_caches()
     try:
         module = sys.modules.get(name)
         if module is not None and fresh:
+            # Files may have changed since the last build: forget what the finders cached. (Not
+            # on a first import: it would make every later import in the build scan again.)
+            importlib.invalidate_caches()
             forget_module(name)
             _drop_stale_bytecode(module)
             importlib.reload(module)
@@ -76,6 +77,8 @@ def load(name: str, *, fresh: bool) -> ImportProblem | None:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - user code failing (even sys.exit) is reported
+        import traceback  # only when something failed
+
         summary = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return ImportProblem(module=name, summary=summary, details=details)

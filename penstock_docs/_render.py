@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from penstock._dag import FlowGraph, dot_ids, mermaid_ids, render_dot, render_mermaid
 from penstock._registry import find_problems, get_flow
@@ -21,8 +21,11 @@ DEFAULT_MERMAID_CONFIG: dict[str, object] = {
 }
 
 
-@dataclass(frozen=True)
-class StepLink:
+# Named tuples rather than dataclasses: cheap to create (a site draws thousands of steps) and to
+# pickle (Sphinx's parallel builds send them between processes).
+
+
+class StepLink(NamedTuple):
     """A step of a rendered flow: its Mermaid node id, the Python object behind it, its summary."""
 
     name: str
@@ -31,15 +34,12 @@ class StepLink:
     doc: str
 
 
-@dataclass(frozen=True)
-class RenderedFlow:
+class RenderedFlow(NamedTuple):
     """Everything a builder needs to show one flow; plain strings so it pickles (Sphinx -j)."""
 
     flow: str
     direction: str
     mermaid: str
-    dot: str
-    listing: str
     steps: tuple[StepLink, ...]
     files: tuple[str, ...]
     modules: tuple[str, ...]
@@ -58,27 +58,31 @@ def render(flow_name: str, direction: str) -> RenderedFlow:
     info = get_flow(flow_name)
     graph = FlowGraph(info)
     ids = mermaid_ids(graph)
+    by_name = info.steps
     steps = tuple(
-        StepLink(
-            name=name,
-            node_id=ids[name],
-            target=python_target(info.steps[name]),
-            doc=info.steps[name].doc,
-        )
+        StepLink(name, ids[name], python_target(by_name[name]), by_name[name].doc)
         for name in graph.order
     )
-    files = tuple(sorted({step.file for step in info.steps.values() if step.line}))
+    files = tuple(sorted({step.file for step in by_name.values() if step.line}))
     return RenderedFlow(
         flow=flow_name,
         direction=direction,
-        mermaid=render_mermaid(graph, direction),
-        dot=render_dot(graph, direction),
-        listing=listing(graph),
+        mermaid=render_mermaid(graph, direction, ids),
         steps=steps,
         files=files,
         modules=tuple(sorted({step.module for step in info.steps.values()})),
         problems=tuple(str(problem) for problem in find_problems(flow_name)),
     )
+
+
+def dot_of(rendered: RenderedFlow) -> str:
+    """The flow's Graphviz source: drawn only for the builders that need it (LaTeX)."""
+    return render_dot(FlowGraph(get_flow(rendered.flow)), rendered.direction)
+
+
+def listing_of(rendered: RenderedFlow) -> str:
+    """The flow as readable text, for builders that cannot draw."""
+    return listing(FlowGraph(get_flow(rendered.flow)))
 
 
 def listing(graph: FlowGraph) -> str:
@@ -149,7 +153,9 @@ __all__ = [
     "RenderedFlow",
     "StepLink",
     "dot_ids",
+    "dot_of",
     "listing",
+    "listing_of",
     "mermaid_html",
     "render",
     "with_links",

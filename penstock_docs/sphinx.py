@@ -9,9 +9,10 @@ flows in ``penstock_modules``, and write::
 
 In MyST Markdown the same directive is a fenced block opened by ```` ```{penstock-flow} NAME ````.
 
-HTML pages get a Mermaid diagram whose steps link to their API documentation (where autodoc
-documents them) with the docstring's first line as tooltip. LaTeX gets the diagram drawn by
-Graphviz when ``dot`` is installed; every other builder gets a readable listing of the edges.
+HTML pages get a Mermaid diagram whose steps link to their API documentation (wherever the
+Python domain documents them, with autodoc say), with the docstring's first line as tooltip.
+LaTeX gets the diagram drawn by Graphviz when ``dot`` is installed; every other builder gets a
+readable listing of the edges.
 
 Configuration values:
 
@@ -47,6 +48,8 @@ from penstock_docs._render import (
     DEFAULT_MERMAID_CONFIG,
     DIRECTIONS,
     RenderedFlow,
+    dot_of,
+    listing_of,
     mermaid_html,
     render,
     with_links,
@@ -54,7 +57,6 @@ from penstock_docs._render import (
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
-    from sphinx.environment import BuildEnvironment
     from sphinx.writers.html5 import HTML5Translator
 
 logger = logging.getLogger(__name__)
@@ -142,22 +144,6 @@ class PenstockFlowDirective(SphinxDirective):
 
         node = penstock_flow()
         node["rendered"] = rendered
-        node["xref_steps"] = []
-        python = self.env.get_domain("py")
-        role = python.role("obj")
-        if role is not None:
-            for step in rendered.steps:
-                if step.target is None:
-                    continue
-                refnodes, _ = role(
-                    "obj", f":obj:`{step.target}`", step.target, self.lineno, self.state.inliner
-                )
-                for refnode in refnodes:
-                    if isinstance(refnode, nodes.Element):
-                        # Unresolved is fine here: not every step has API docs.
-                        refnode["penstock"] = True
-                node.extend(refnodes)
-                node["xref_steps"].append(step.name)
         self.set_source_info(node)
         caption = self.options.get("caption")
         if caption:
@@ -170,18 +156,25 @@ class PenstockFlowDirective(SphinxDirective):
         return [node]
 
 
-def _urls(node: penstock_flow) -> dict[str, str]:
-    """Map step names to the URLs their resolved cross-references point at."""
+def _urls(app: Sphinx, rendered: RenderedFlow, docname: str) -> dict[str, str]:
+    """Map step names to the pages and anchors where autodoc documented them.
+
+    Looked up directly in the Python domain's inventory once every document has been read: a
+    step without API docs simply gets no link, and nothing is left for reference resolution
+    to warn about.
+    """
+    objects = getattr(app.env.get_domain("py"), "objects", {})
     urls: dict[str, str] = {}
-    for step_name, child in zip(node["xref_steps"], node.children, strict=False):
-        reference = child if isinstance(child, nodes.reference) else None
-        if reference is None:
+    for step in rendered.steps:
+        entry = objects.get(step.target) if step.target else None
+        if entry is None:
             continue
-        if reference.get("refuri"):
-            urls[step_name] = reference["refuri"]
-        elif reference.get("refid"):
+        if entry.docname == docname:
             # Same page: a bare fragment, which stays right whatever the page's URL looks like.
-            urls[step_name] = f"#{reference['refid']}"
+            urls[step.name] = f"#{entry.node_id}"
+        else:
+            page = app.builder.get_relative_uri(docname, entry.docname)
+            urls[step.name] = f"{page}#{entry.node_id}"
     return urls
 
 
@@ -190,8 +183,7 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
     for node in list(doctree.findall(penstock_flow)):
         rendered: RenderedFlow = node["rendered"]
         if app.builder.format == "html":
-            node["source"] = with_links(rendered, _urls(node))
-            node.children = []
+            node["source"] = with_links(rendered, _urls(app, rendered, docname))
             if app.config.penstock_mermaid_js is None and "sphinxcontrib.mermaid" in app.extensions:
                 node.replace_self(_sphinxcontrib_node(node))
             continue
@@ -213,23 +205,17 @@ def _fallback(app: Sphinx, rendered: RenderedFlow, docname: str) -> nodes.Elemen
         from sphinx.ext.graphviz import graphviz
 
         drawn: nodes.Element = graphviz()
-        drawn["code"] = rendered.dot
+        drawn["code"] = dot_of(rendered)
         drawn["options"] = {"docname": docname}
         drawn["alt"] = f"Flow {rendered.flow}"
         return drawn
-    return nodes.literal_block(rendered.listing, rendered.listing, language="text")
+    text = listing_of(rendered)
+    return nodes.literal_block(text, text, language="text")
 
 
 def _visit_html(self: HTML5Translator, node: penstock_flow) -> None:
     self.body.append(mermaid_html(node["source"]))
     raise nodes.SkipNode
-
-
-def _on_missing_reference(
-    app: Sphinx, env: BuildEnvironment, node: nodes.Element, contnode: nodes.Element
-) -> nodes.Element | None:
-    # A step without API docs is normal: keep its name as plain text, without a nitpick warning.
-    return contnode if node.get("penstock") else None
 
 
 def _on_builder_inited(app: Sphinx) -> None:
@@ -299,7 +285,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("penstock-flow", PenstockFlowDirective)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("doctree-resolved", _on_doctree_resolved)
-    app.connect("missing-reference", _on_missing_reference)
     app.connect("html-page-context", _on_html_page_context)
     app.connect("build-finished", _on_build_finished)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

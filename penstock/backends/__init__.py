@@ -4,7 +4,22 @@
 own by subclassing :class:`TracingBackend` and passing an instance to :func:`penstock.configure`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from penstock.backends.base import TracingBackend
-from penstock.backends.logging import LoggingBackend
+
+if TYPE_CHECKING:
+    from penstock.backends.logging import LoggingBackend
 
 __all__ = ["LoggingBackend", "TracingBackend"]
+
+
+def __getattr__(name: str) -> Any:
+    # The logging backend imports the standard library's logging, which `import penstock` should
+    # not pay for: it is loaded the first time it is asked for.
+    if name == "LoggingBackend":
+        from penstock.backends.logging import LoggingBackend
+
+        return LoggingBackend
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

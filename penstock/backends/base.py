@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,18 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 __all__ = ["TracingBackend"]
+
+
+def _cancelled(exc: BaseException) -> bool:
+    """Whether ``exc`` means "stopped from outside" rather than "failed".
+
+    asyncio is only looked up, not imported: if the application never imported it, no task can
+    have been cancelled, and importing it would cost every application that does not use it.
+    """
+    if isinstance(exc, GeneratorExit):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
 
 
 class TracingBackend(ABC):

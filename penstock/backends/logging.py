@@ -8,7 +8,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from penstock._context import _current_flow
-from penstock.backends.base import TracingBackend
+from penstock.backends.base import TracingBackend, _cancelled
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -16,15 +16,6 @@ if TYPE_CHECKING:
 __all__ = ["LoggingBackend"]
 
 _current_flow_get = _current_flow.get
-
-# asyncio.CancelledError and GeneratorExit mean "stopped from outside", not "failed".
-_CANCELLATION: tuple[type[BaseException], ...]
-try:
-    from asyncio import CancelledError as _CancelledError
-
-    _CANCELLATION = (_CancelledError, GeneratorExit)
-except ImportError:  # pragma: no cover - asyncio is always there on CPython
-    _CANCELLATION = (GeneratorExit,)
 
 
 def _exception_name(exc: BaseException) -> str:
@@ -68,7 +59,7 @@ class _LogSpan:
         if exc is None:
             extra["outcome"] = "ok"
             backend._emit("step.end %s.%s ok in %.3f ms", (flow, step, duration_ms), extra=extra)
-        elif isinstance(exc, _CANCELLATION):
+        elif _cancelled(exc):
             extra["outcome"] = "cancelled"
             backend._emit(
                 "step.end %s.%s cancelled after %.3f ms", (flow, step, duration_ms), extra=extra

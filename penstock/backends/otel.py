@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from asyncio import CancelledError
 from typing import TYPE_CHECKING, Any
 
 from penstock._context import _current_flow, _current_step, new_flow_id
 from penstock._version import __version__
-from penstock.backends.base import TracingBackend
+from penstock.backends.base import TracingBackend, _cancelled
 from penstock.errors import MissingDependencyError
 
 try:
@@ -116,7 +115,7 @@ class _OTelSpan:
         try:
             if exc is None:
                 span.set_attribute("penstock.outcome", "ok")
-            elif isinstance(exc, (CancelledError, GeneratorExit)):
+            elif _cancelled(exc):
                 # Stopped from outside (a cancelled task, a generator closed early): the span
                 # says so, but it is not an error of the application.
                 span.set_attribute("penstock.outcome", "cancelled")

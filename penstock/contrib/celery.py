@@ -29,13 +29,15 @@ from celery import shared_task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from penstock._context import FlowContext, _current_flow, new_flow_id
-from penstock._decorators import AfterSpec, _spec_of, step
+from penstock._decorators import _spec_of, step
 from penstock.propagation import CORRELATION_HEADER, _otel_backend, extract, inject
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from celery import Celery
+
+    from penstock._decorators import AfterSpec
 
 __all__ = ["flow_task", "install_celery_signals"]
 

@@ -1,0 +1,139 @@
+"""What the documentation plugins add to a Sphinx and an MkDocs build.
+
+A generated project of 50 flows of 40 steps each, one page per flow, is built twice, side by
+side, several times: with penstock's plugin drawing each flow, and without penstock, the page
+showing the same diagram source as a plain code block. The difference is what the plugin costs,
+importing the flows included. Target: under 10% of the build.
+
+Run with ``make bench`` or ``python -m benchmarks.bench_docs``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from benchmarks._harness import Result, report
+
+FLOWS = 50
+STEPS = 40
+ROUNDS = 9
+
+
+def _flows_module() -> str:
+    lines = ["from penstock import entrypoint, step", ""]
+    for flow in range(FLOWS):
+        lines += [f"@entrypoint('flow_{flow}', name='start')", f"def f{flow}_start(): ...", ""]
+        for index in range(1, STEPS):
+            before = "start" if index < 3 else f"s{index - 1 - (index % 2)}"
+            lines += [
+                f"@step('flow_{flow}', after='{before}', name='s{index}')",
+                f"def f{flow}_s{index}():",
+                f'    """Step {index} of flow {flow}."""',
+                "",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _diagram(flow: int) -> str:
+    """The diagram's source, for the baseline's plain code block."""
+    lines = ["graph TD", "    start --> s1", "    start --> s2"]
+    lines += [f"    s{i - 1 - (i % 2)} --> s{i}" for i in range(3, STEPS)]
+    return "\n".join(lines)
+
+
+def _page(flow: int, *, penstock: bool, sphinx: bool) -> str:
+    title = f"Flow {flow}"
+    prose = "This page describes one flow of the system. " * 20
+    if sphinx:
+        head = f"{title}\n{'=' * len(title)}\n\n{prose}\n\n"
+        if penstock:
+            return head + f".. penstock-flow:: flow_{flow}\n"
+        return head + ".. code-block:: text\n\n" + textwrap.indent(_diagram(flow), "   ") + "\n"
+    head = f"# {title}\n\n{prose}\n\n"
+    if penstock:
+        return head + f"```penstock-flow\nflow_{flow}\n```\n"
+    return head + "```text\n" + _diagram(flow) + "\n```\n"
+
+
+def _sphinx_project(root: Path, *, penstock: bool) -> None:
+    root.mkdir()
+    extensions = '["penstock_docs.sphinx"]' if penstock else "[]"
+    (root / "conf.py").write_text(
+        "import os, sys\nsys.path.insert(0, os.path.abspath('..'))\n"
+        f"extensions = {extensions}\npenstock_modules = ['bench_flows']\n"
+        "exclude_patterns = ['_build']\n"
+    )
+    toctree = "\n".join(f"   page{flow}" for flow in range(FLOWS))
+    (root / "index.rst").write_text(f"Flows\n=====\n\n.. toctree::\n\n{toctree}\n")
+    for flow in range(FLOWS):
+        (root / f"page{flow}.rst").write_text(_page(flow, penstock=penstock, sphinx=True))
+
+
+def _mkdocs_project(root: Path, *, penstock: bool) -> None:
+    (root / "docs").mkdir(parents=True)
+    # Both with MkDocs' default search plugin, so plugin loading is paid on both sides.
+    plugins = "plugins:\n  - search\n"
+    if penstock:
+        plugins += "  - penstock:\n      modules: [bench_flows]\n      paths: [..]\n"
+    (root / "mkdocs.yml").write_text(f"site_name: bench\n{plugins}")
+    (root / "docs" / "index.md").write_text("# Flows\n")
+    for flow in range(FLOWS):
+        (root / "docs" / f"page{flow}.md").write_text(_page(flow, penstock=penstock, sphinx=False))
+
+
+def _time(command: list[str], cwd: Path) -> float:
+    # With bytecode caching on, as in any installed project (the first round writes the caches).
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - start
+
+
+def run() -> list[dict]:
+    sections = []
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        (base / "bench_flows.py").write_text(_flows_module())
+        for tool in ("Sphinx", "MkDocs"):
+            times: dict[bool, list[float]] = {True: [], False: []}
+            for round_index in range(ROUNDS + 1):
+                for with_penstock in (False, True):
+                    root = base / f"{tool}-{with_penstock}"
+                    shutil.rmtree(root, ignore_errors=True)
+                    if tool == "Sphinx":
+                        _sphinx_project(root, penstock=with_penstock)
+                        command = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html"]
+                        command += [".", "_build"]
+                    else:
+                        _mkdocs_project(root, penstock=with_penstock)
+                        command = [sys.executable, "-m", "mkdocs", "build", "-q"]
+                    elapsed = _time(command, root)
+                    if round_index:  # the first round warms the caches up
+                        times[with_penstock].append(elapsed)
+            # The fastest of the rounds, as timeit advises: on a shared machine, slower rounds
+            # measure the neighbours, not the build.
+            plain = min(times[False])
+            drawn = min(times[True])
+            sections.append(
+                report(
+                    f"{tool} build, {FLOWS} flows of {STEPS} steps (ns per build)",
+                    [
+                        Result("without penstock (plain code blocks)", plain * 1e9, 1.0),
+                        Result("with penstock's plugin", drawn * 1e9, drawn / plain),
+                    ],
+                    target=("with penstock's plugin", 1.10),
+                )
+            )
+    return sections
+
+
+if __name__ == "__main__":
+    run()
