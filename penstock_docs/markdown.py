@@ -88,6 +88,8 @@ class PenstockFlowExtension(Extension):
         self.page: str | None = None
         #: The flows drawn since the last reset, for the plugin's watch and reload lists.
         self.rendered: list[RenderedFlow] = []
+        #: The pages (as set in ``page``) that got at least one diagram.
+        self.pages_with_diagrams: set[str] = set()
         self._started = False
 
     def start_build(self) -> None:
@@ -143,6 +145,8 @@ class PenstockFlowExtension(Extension):
         except FlowNotFoundError as exc:
             raise FlowBlockError(str(exc)) from exc
         self.rendered.append(rendered)
+        if self.page is not None:
+            self.pages_with_diagrams.add(self.page)
         for issue in rendered.problems:
             self.problem(f"flow {flow_name!r}: {issue}")
         return mermaid_html(

@@ -19,6 +19,7 @@ extension to the site's Markdown, reports problems through MkDocs' logger (so
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from mkdocs.config import config_options as c
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
 from penstock_docs._loader import DRAWN_MODULES, module_file
-from penstock_docs._render import DIRECTIONS
+from penstock_docs._render import DEFAULT_MERMAID_CONFIG, DIRECTIONS
 from penstock_docs.markdown import PenstockFlowExtension
 
 if TYPE_CHECKING:
@@ -40,6 +41,19 @@ if TYPE_CHECKING:
 __all__ = ["PenstockConfig", "PenstockPlugin"]
 
 log = get_plugin_logger("penstock")  # messages read "penstock: ..."
+
+
+_RAISE_LIMITS = (
+    "<script>(function(){"
+    f"var limits={json.dumps({k: DEFAULT_MERMAID_CONFIG[k] for k in ('maxEdges', 'maxTextSize')})};"
+    "function wrap(m){if(!m||m.__penstock)return m;var init=m.initialize;"
+    "m.initialize=function(c){return init.call(this,Object.assign({},c||{},limits));};"
+    "m.__penstock=true;return m;}"
+    "if(window.mermaid){wrap(window.mermaid);return;}"
+    "var value;Object.defineProperty(window,'mermaid',{configurable:true,"
+    "get:function(){return value;},set:function(v){value=wrap(v);}});"
+    "})();</script>"
+)
 
 
 class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -92,6 +106,23 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
         if self.extension is not None:
             self.extension.page = page.file.src_uri
         return markdown
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        """Let large flows draw: raise Mermaid's edge limit on pages that show a diagram.
+
+        Material initialises Mermaid itself, with Mermaid's default limit of 500 edges, and that
+        limit cannot be raised from inside a diagram. A small script, first in the page's head,
+        wraps ``mermaid.initialize`` as soon as mermaid.js defines it, so that whoever calls it
+        gets penstock's limits as well.
+        """
+        extension = self.extension
+        if extension is None or page.file.src_uri not in extension.pages_with_diagrams:
+            return output
+        head = output.find("<head>")
+        if head < 0:
+            return output
+        cut = head + len("<head>")
+        return output[:cut] + _RAISE_LIMITS + output[cut:]
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Note which modules to reload and which files to watch for the next build."""

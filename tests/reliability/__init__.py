@@ -1,0 +1,1 @@
+"""The reliability suite: failure isolation, concurrency, leaks, hostile input, bad code."""
