@@ -32,6 +32,7 @@ from penstock._context import (
 )
 from penstock._dag import generate_dag
 from penstock._decorators import entrypoint, flow, step
+from penstock._observe import Observation, observe
 from penstock._registry import get_flow, list_flows, validate_flow, validate_flows
 from penstock._types import FlowInfo, StepInfo
 from penstock._version import __version__
@@ -54,6 +55,7 @@ __all__ = [
     "FlowValidationError",
     "MissingDependencyError",
     "NotInFlowError",
+    "Observation",
     "PenstockError",
     "StepInfo",
     "__version__",
@@ -68,6 +70,7 @@ __all__ = [
     "get_flow_context",
     "get_flow_context_value",
     "list_flows",
+    "observe",
     "set_flow_context_value",
     "shutdown",
     "step",

@@ -185,6 +185,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         validate_flows()
     except FlowValidationError as exc:
         problems.extend(exc.problems)
+    if args.observed:
+        problems.extend(_observed_problems(args.observed, require_all=args.require_all_steps))
     flows = list_flows()
     for problem in sorted(problems, key=lambda p: (_display_path(p.file), p.line, p.message)):
         out.write(f"{_display_path(problem.file)}:{problem.line}: {problem.message}\n")
@@ -195,6 +197,49 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     sys.stderr.write(f"penstock check: no problems ({summary})\n")
     return 0
+
+
+def _observed_problems(path: str, *, require_all: bool) -> list[FlowProblem]:
+    """Undeclared transitions (and, if asked, steps that never ran) in an observation file."""
+    from penstock._observe import Observation
+
+    try:
+        observation = Observation.load(path)
+    except (OSError, ValueError) as exc:
+        msg = f"could not read the observation {path}: {exc}"
+        raise CommandError(msg) from exc
+    problems: list[FlowProblem] = []
+    registered = set(list_flows())
+    for flow_name in observation.flows():
+        if flow_name not in registered:
+            continue
+        info = get_flow(flow_name)
+        runs = observation.invocations(flow_name)
+        for (source, target), count in sorted(observation.undeclared(flow_name).items()):
+            step_info = info.steps.get(target)
+            if step_info is None:
+                continue
+            declared = ", ".join(step_info.after)
+            message = (
+                f"step {target!r} of flow {flow_name!r} ran {_count(count, 'time')} with none of "
+                f"its declared predecessors ({declared}) before it, after {source!r}; declare "
+                "the real predecessor in after=, or fix the code"
+            )
+            problems.append(_problem(step_info, "undeclared", message))
+        if require_all:
+            for name in observation.unused_steps(flow_name):
+                message = (
+                    f"step {name!r} of flow {flow_name!r} never ran in "
+                    f"{_count(runs, 'invocation')} observed"
+                )
+                problems.append(_problem(info.steps[name], "never-ran", message))
+    return problems
+
+
+def _problem(step: StepInfo, code: str, message: str) -> FlowProblem:
+    return FlowProblem(
+        flow=step.flow, step=step.name, file=step.file, line=step.line, code=code, message=message
+    )
 
 
 def _count(number: int, noun: str) -> str:
@@ -338,7 +383,17 @@ def _parser() -> argparse.ArgumentParser:
     check = command(
         "check",
         "Validate every flow; print each problem as file:line: message and exit 1 if any.",
-        "penstock check myapp.flows   # in CI, so the diagrams can never drift",
+        "penstock check myapp.flows --observed observed.json   # in CI",
+    )
+    check.add_argument(
+        "--observed",
+        metavar="FILE",
+        help="also fail on undeclared transitions in this observation (penstock.observe())",
+    )
+    check.add_argument(
+        "--require-all-steps",
+        action="store_true",
+        help="with --observed: also fail on declared steps that never ran",
     )
     check.set_defaults(handler=cmd_check)
 

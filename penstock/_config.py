@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     BackendName = Literal["logging", "otel", "auto"]
 
+    from penstock._observe import Observation
     from penstock._types import StepInfo
 
 from penstock._context import _current_flow, _current_step
@@ -27,12 +28,15 @@ _lock = threading.Lock()
 # The active backend; None until configure() is called or the first step needs one. The
 # wrappers read this module attribute directly, which is the cheapest lookup Python offers.
 backend: TracingBackend | None = None
+# The active penstock.observe() observation, if any: read by the wrappers on the recording path.
+observer: Observation | None = None
 # (id(backend), phase) pairs whose failure has been reported, so each is logged only once.
 _reported: set[tuple[int, str]] = set()
 _PHASES = {
     "checking": ("checking whether to record", "the step ran without a span"),
     "opening": ("opening a span", "the step ran without it"),
     "closing": ("closing a span", "the step's result is unaffected"),
+    "observing": ("recording an observation", "the step ran unaffected"),
 }
 
 

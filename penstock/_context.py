@@ -52,7 +52,7 @@ class FlowContext:
         True
     """
 
-    __slots__ = ("_flow_id", "_flow_name", "_metadata")
+    __slots__ = ("_flow_id", "_flow_name", "_metadata", "_observation")
 
     def __init__(
         self, flow_id: str, flow_name: str, metadata: dict[str, Any] | None = None
@@ -60,6 +60,7 @@ class FlowContext:
         self._flow_id = flow_id
         self._flow_name = flow_name
         self._metadata: dict[str, Any] = {} if metadata is None else metadata
+        self._observation: Any = None
 
     @property
     def flow_id(self) -> str:

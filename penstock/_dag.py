@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Literal
 
+    from penstock._observe import Observation
     from penstock._types import FlowInfo
 
     DagFormat = Literal["mermaid", "dot", "json"]
@@ -338,6 +339,7 @@ def generate_dag(
     format: DagFormat | str = "mermaid",  # noqa: A002 - the public API's argument name
     output: str | os.PathLike[str] | None = None,
     direction: Direction | str = "TD",
+    observed: Observation | str | os.PathLike[str] | None = None,
 ) -> str:
     """Render the diagram of every path through the flow called ``name``.
 
@@ -348,6 +350,9 @@ def generate_dag(
             code block, so code hosts and documentation sites render it.
         direction: The layout direction: ``"TD"`` (top down, the default), ``"LR"``, ``"BT"``,
             ``"RL"`` or ``"TB"``.
+        observed: An :class:`~penstock.Observation` (or the path of one saved as JSON) to draw
+            over the diagram: counts and median latencies, steps that never ran in grey, and
+            undeclared transitions as dashed red edges.
 
     Returns:
         The diagram's source.
@@ -374,7 +379,15 @@ def generate_dag(
         choices = ", ".join(repr(choice) for choice in DIRECTIONS)
         msg = f"Unknown diagram direction {direction!r}; choose one of {choices}."
         raise ValueError(msg)
-    text = _RENDERERS[format](FlowGraph(get_flow(name)), direction)
+    graph = FlowGraph(get_flow(name))
+    if observed is None:
+        text = _RENDERERS[format](graph, direction)
+    else:
+        from penstock import _overlay
+        from penstock._observe import Observation
+
+        observation = observed if isinstance(observed, Observation) else Observation.load(observed)
+        text = _overlay.RENDERERS[format](graph, observation, direction)
     if output is not None:
         from pathlib import Path
 

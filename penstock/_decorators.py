@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
     from contextlib import AbstractContextManager
 
+    from penstock._observe import Observation
     from penstock._types import StepKind
     from penstock.backends.base import TracingBackend
 
@@ -312,7 +313,11 @@ def _start_in_private_context(
     """Activate ``info`` and open its span; run inside a generator's private context."""
     _activate(info)  # the private context is thrown away afterwards, so nothing is reset
     backend = _config.backend or _config.get_backend()
-    return backend, (_open(backend, info) if _recording(backend) else None)
+    span = _open(backend, info) if _recording(backend) else None
+    observer = _config.observer
+    if observer is not None:
+        return backend, _ObservedSpan(observer, info, span)
+    return backend, span
 
 
 # The wrappers below are the hot path of every decorated call. They bind the context variables'
@@ -340,6 +345,7 @@ def _new_context(parent: FlowContext | None, info: StepInfo) -> FlowContext:
         ctx._flow_id = parent._flow_id
         ctx._metadata = dict(parent._metadata)
     ctx._flow_name = info.flow
+    ctx._observation = None
     return ctx
 
 
@@ -358,6 +364,8 @@ def _run_step(  # noqa: PLR0917 - the hot path: positional arguments are the che
 ) -> Any:
     """Run ``func`` as the current step, inside a span when ``recording``."""
     step_token = _step_set(info)
+    observer = _config.observer
+    started = _observe_enter(observer, info) if observer is not None else 0
     try:
         if not recording:
             return func(*args, **kwargs)
@@ -377,7 +385,46 @@ def _run_step(  # noqa: PLR0917 - the hot path: positional arguments are the che
         _close(backend, span, None)
         return result
     finally:
+        if observer is not None:
+            _observe_exit(observer, info, started)
         _step_reset(step_token)
+
+
+def _observe_enter(observer: Observation, info: StepInfo) -> int:
+    try:
+        return observer._enter(info)
+    except Exception as exc:  # noqa: BLE001 - observing never breaks the application
+        _config.report_failure(_config.get_backend(), "observing", exc, info)
+        return 0
+
+
+def _observe_exit(observer: Observation, info: StepInfo, started: int) -> None:
+    if not started:
+        return
+    try:
+        observer._exit(info, started)
+    except Exception as exc:  # noqa: BLE001 - observing never breaks the application
+        _config.report_failure(_config.get_backend(), "observing", exc, info)
+
+
+class _ObservedSpan:
+    """The observer around a generator's span, so both last as long as the iteration."""
+
+    __slots__ = ("_info", "_observer", "_span", "_started")
+
+    def __init__(
+        self, observer: Observation, info: StepInfo, span: AbstractContextManager[Any] | None
+    ) -> None:
+        self._observer, self._info, self._span = observer, info, span
+        self._started = _observe_enter(observer, info)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _observe_exit(self._observer, self._info, self._started)
+        if self._span is not None:
+            self._span.__exit__(*exc_info)
 
 
 def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
@@ -436,6 +483,8 @@ def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> 
         elif parent is None:
             raise _outside_flow(info)
         step_token = _step_set(info)
+        observer = _config.observer
+        started = _observe_enter(observer, info) if observer is not None else 0
         try:
             backend = _config.backend or _config.get_backend()
             try:
@@ -453,6 +502,8 @@ def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> 
             _close(backend, span, None)
             return result
         finally:
+            if observer is not None:
+                _observe_exit(observer, info, started)
             _step_reset(step_token)
             if flow_token is not None:
                 _flow_reset(flow_token)

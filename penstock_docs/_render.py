@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
+from penstock import _overlay as overlay
 from penstock._dag import FlowGraph, dot_ids, mermaid_ids, render_dot, render_mermaid
 from penstock._registry import find_problems, get_flow
 from penstock._types import StepInfo
+
+if TYPE_CHECKING:
+    from penstock._observe import Observation
 
 DIRECTIONS = ("TD", "TB", "BT", "LR", "RL")
 
@@ -53,8 +58,27 @@ def python_target(info: StepInfo) -> str | None:
     return f"{info.module}.{info.qualname}"
 
 
-def render(flow_name: str, direction: str) -> RenderedFlow:
-    """Render the flow called ``flow_name`` (raises ``FlowNotFoundError`` when unknown)."""
+def load_observation(path: str) -> Observation:
+    """Read an observation file, once per change of the file (raises OSError or ValueError)."""
+    from penstock._observe import Observation
+
+    stamp = Path(path).stat().st_mtime_ns
+    cached = _observations.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    observation = Observation.load(path)
+    _observations[path] = (stamp, observation)
+    return observation
+
+
+_observations: dict[str, tuple[int, Observation]] = {}
+
+
+def render(flow_name: str, direction: str, observed: Observation | None = None) -> RenderedFlow:
+    """Render the flow called ``flow_name`` (raises ``FlowNotFoundError`` when unknown).
+
+    With ``observed``, the diagram shows that observation over the declared flow.
+    """
     info = get_flow(flow_name)
     graph = FlowGraph(info)
     ids = mermaid_ids(graph)
@@ -67,7 +91,11 @@ def render(flow_name: str, direction: str) -> RenderedFlow:
     return RenderedFlow(
         flow=flow_name,
         direction=direction,
-        mermaid=render_mermaid(graph, direction, ids),
+        mermaid=(
+            render_mermaid(graph, direction, ids)
+            if observed is None
+            else overlay.mermaid(graph, observed, direction)
+        ),
         steps=steps,
         files=files,
         modules=tuple(sorted({step.module for step in info.steps.values()})),

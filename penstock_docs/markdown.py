@@ -33,12 +33,20 @@ from markdown.preprocessors import Preprocessor
 
 from penstock.errors import FlowNotFoundError
 from penstock_docs._loader import ModuleLoader, split_modules
-from penstock_docs._render import DIRECTIONS, RenderedFlow, mermaid_html, render
+from penstock_docs._render import (
+    DIRECTIONS,
+    RenderedFlow,
+    load_observation,
+    mermaid_html,
+    render,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from markdown import Markdown
+
+    from penstock._observe import Observation
 
 __all__ = ["PenstockFlowExtension", "makeExtension"]
 
@@ -48,7 +56,7 @@ _OPEN = re.compile(
 )
 _ANY_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 _OPTION = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*(?P<value>.*)$")
-_KNOWN_OPTIONS = ("direction", "caption", "module")
+_KNOWN_OPTIONS = ("direction", "caption", "module", "observed")
 
 
 def _default_reporter(message: str) -> None:
@@ -77,6 +85,7 @@ class PenstockFlowExtension(Extension):
             "modules": [[], "Modules to import before drawing (list or comma-separated)."],
             "direction": ["TD", "Default layout direction: TD, LR, BT, RL or TB."],
             "code": [True, "Put the diagram inside <code> in <pre class='mermaid'>."],
+            "observed": ["", "An observation file (JSON) to draw over every diagram."],
         }
         super().__init__(**kwargs)
         # Python-Markdown may build a new extension for every document, so on its own the
@@ -141,7 +150,7 @@ class PenstockFlowExtension(Extension):
             msg = f"flow {flow_name!r}: direction must be one of {choices}, not {direction!r}"
             raise FlowBlockError(msg)
         try:
-            rendered = render(flow_name, direction)
+            rendered = render(flow_name, direction, self._observation(options))
         except FlowNotFoundError as exc:
             raise FlowBlockError(str(exc)) from exc
         self.rendered.append(rendered)
@@ -152,6 +161,16 @@ class PenstockFlowExtension(Extension):
         return mermaid_html(
             rendered.mermaid, caption=options.get("caption"), code=bool(self.getConfig("code"))
         )
+
+    def _observation(self, options: dict[str, str]) -> Observation | None:
+        source = options.get("observed") or self.getConfig("observed")
+        if not source:
+            return None
+        try:
+            return load_observation(str(source))
+        except (OSError, ValueError) as exc:
+            self.problem(f"could not read the observation {source}: {exc}")
+            return None
 
 
 class FlowBlockPreprocessor(Preprocessor):

@@ -68,6 +68,9 @@ class PenstockConfig(base.Config):  # type: ignore[no-untyped-call]
     #: Wrap each diagram in ``<code>`` inside ``<pre class="mermaid">``: what mkdocs-material
     #: renders. Themes that load mermaid.js themselves need ``false``.
     code = c.Type(bool, default=True)
+    #: An observation file (JSON, from ``penstock.observe()`` or ``pytest --penstock-observe``)
+    #: to draw over every diagram, relative to ``mkdocs.yml``.
+    observed = c.Optional(c.Type(str))
 
 
 class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-call]
@@ -84,10 +87,14 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
             folder = str((base_dir / entry).resolve())
             if folder not in sys.path:
                 sys.path.insert(0, folder)
+        observed = ""
+        if self.config.observed:
+            observed = str((base_dir / self.config.observed).resolve())
         self.extension = PenstockFlowExtension(
             modules=list(self.config.modules),
             direction=self.config.direction,
             code=self.config.code,
+            observed=observed,
         )
         self.extension.on_problem = log.warning
         # Typed as names, but MkDocs hands the list to Python-Markdown, which takes instances too.

@@ -50,6 +50,7 @@ from penstock_docs._render import (
     RenderedFlow,
     dot_of,
     listing_of,
+    load_observation,
     mermaid_html,
     render,
     with_links,
@@ -107,6 +108,7 @@ class PenstockFlowDirective(SphinxDirective):
         "module": directives.unchanged,
         "direction": _direction,
         "caption": directives.unchanged,
+        "observed": directives.unchanged,
     }
 
     def _warn(self, message: str, subtype: str) -> None:
@@ -130,8 +132,19 @@ class PenstockFlowDirective(SphinxDirective):
             if source is not None:
                 self.env.note_dependency(str(source))
         direction = self.options.get("direction") or _default_direction(self.config)
+        observed = None
+        source = self.options.get("observed") or self.config.penstock_observed
+        if source:
+            path = Path(
+                self.env.srcdir if self.options.get("observed") else self.config.confdir, source
+            )
+            try:
+                observed = load_observation(str(path))
+                self.env.note_dependency(str(path))
+            except (OSError, ValueError) as exc:
+                self._warn(f"could not read the observation {path}: {exc}", "observed")
         try:
-            rendered = render(flow_name, direction)
+            rendered = render(flow_name, direction, observed)
         except FlowNotFoundError as exc:
             self._warn(str(exc), "unknown-flow")
             message = f"penstock: the diagram of flow {flow_name!r} is unavailable: {exc}"
@@ -279,6 +292,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.graphviz")
     app.add_config_value("penstock_modules", [], "env", types=[list, tuple, str])
     app.add_config_value("penstock_direction", "TD", "env", types=[str])
+    app.add_config_value("penstock_observed", None, "env", types=[str, type(None)])
     app.add_config_value("penstock_mermaid_js", MERMAID_CDN, "html", types=[str, type(None)])
     app.add_config_value("penstock_mermaid_config", {}, "html", types=[dict])
     app.add_node(penstock_flow, html=(_visit_html, None))
