@@ -99,7 +99,7 @@ def dot(graph: FlowGraph, observed: Observation, direction: str) -> str:
             continue
         origin = '"penstock (start)"' if source == START else ids[source]
         lines.append(
-            f'    {origin} -> {ids[target]} [style=dashed, color=red, '
+            f"    {origin} -> {ids[target]} [style=dashed, color=red, "
             f'label="{_times(count)} undeclared"];'
         )
     lines.append("}")

@@ -93,7 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copyfile(LOCAL_MERMAID, out / "javascripts" / "mermaid.min.js")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
             pass
 
     server = http.server.ThreadingHTTPServer(
@@ -132,7 +132,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def example_flows() -> Iterator[dict[str, tuple[list[str], int]]]:
+def example_flows() -> dict[str, tuple[list[str], int]]:
     """Each example flow's step names and edge count, read from the examples themselves.
 
     The examples are imported for this and forgotten again, so their flows do not stay
@@ -152,7 +152,7 @@ def example_flows() -> Iterator[dict[str, tuple[list[str], int]]]:
             forget_module(f"examples.{name}")
             sys.modules.pop(f"examples.{name}", None)
         sys.path.remove(str(ROOT))
-    yield flows
+    return flows
 
 
 @pytest.mark.parametrize(("page_name", "flows"), list(PAGES.items()))
