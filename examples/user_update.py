@@ -23,9 +23,14 @@ class UserUpdate:
         self.validate(user, email)
 
     @entrypoint
-    def admin_action(self, admin: str, user: str, email: str) -> None:
+    def admin_action(self, admin: str, user: str, email: str, *, force: bool = False) -> None:
         """An administrator edits someone's profile."""
         set_flow_context_value("actor", admin)
+        if force:
+            # An emergency fix that skips validation. The diagram does not show this path;
+            # penstock.observe() notices it as an undeclared transition.
+            self.persist(user, email)
+            return
         self.validate(user, email)
 
     @step(after=["api_request", "admin_action"])

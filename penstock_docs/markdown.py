@@ -26,6 +26,7 @@ import html
 import logging
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markdown.extensions import Extension
@@ -99,6 +100,9 @@ class PenstockFlowExtension(Extension):
         self.rendered: list[RenderedFlow] = []
         #: The pages (as set in ``page``) that got at least one diagram.
         self.pages_with_diagrams: set[str] = set()
+        #: The folder relative file paths in blocks are resolved against (the plugin sets it to
+        #: mkdocs.yml's folder); the current folder when unset.
+        self.base_dir: Path | None = None
         self._started = False
 
     def start_build(self) -> None:
@@ -166,8 +170,11 @@ class PenstockFlowExtension(Extension):
         source = options.get("observed") or self.getConfig("observed")
         if not source:
             return None
+        path = Path(source)
+        if self.base_dir is not None and not path.is_absolute():
+            path = self.base_dir / path
         try:
-            return load_observation(str(source))
+            return load_observation(str(path))
         except (OSError, ValueError) as exc:
             self.problem(f"could not read the observation {source}: {exc}")
             return None

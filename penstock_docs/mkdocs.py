@@ -96,6 +96,7 @@ class PenstockPlugin(BasePlugin[PenstockConfig]):  # type: ignore[no-untyped-cal
             code=self.config.code,
             observed=observed,
         )
+        self.extension.base_dir = base_dir
         self.extension.on_problem = log.warning
         # Typed as names, but MkDocs hands the list to Python-Markdown, which takes instances too.
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]

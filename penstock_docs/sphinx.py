@@ -135,9 +135,8 @@ class PenstockFlowDirective(SphinxDirective):
         observed = None
         source = self.options.get("observed") or self.config.penstock_observed
         if source:
-            path = Path(
-                self.env.srcdir if self.options.get("observed") else self.config.confdir, source
-            )
+            # Relative to the source folder, the option's and the setting's alike.
+            path = Path(self.env.srcdir, source)
             try:
                 observed = load_observation(str(path))
                 self.env.note_dependency(str(path))

@@ -337,3 +337,24 @@ def test_blocks_shown_as_examples_inside_other_fences_stay_code(tmp_path: Path) 
     )
     assert len(mermaid_sources(html)) == 1
     assert "```penstock-flow" in html, "the example is shown as it was written"
+
+
+def test_observation_drawn_over_the_diagram(tmp_path: Path) -> None:
+    import penstock
+
+    root = copy_root("mkdocs-basic", tmp_path)
+    import shop_flows
+
+    with penstock.observe() as seen:
+        shop_flows.Checkout().submit_cart("C-1")
+    seen.save(root / "observed.json")
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "modules: [shop_flows]", "modules: [shop_flows]\n      observed: observed.json"
+        )
+    )
+    mkdocs_build(root, strict=True)
+    first = mermaid_sources((root / "site" / "index.html").read_text())[0]
+    assert 'submit_cart -->|"1x"| reserve_stock' in first
+    assert "1 run, p50" in first

@@ -341,3 +341,23 @@ def test_same_page_links_are_bare_fragments_under_dirhtml(tmp_path: Path) -> Non
     (source,) = mermaid_sources((result.outdir / "returns" / "index.html").read_text())
     assert 'click issue_refund href "#shop_flows.issue_refund"' in source
     assert 'click request_return href "../api/#shop_flows.request_return"' in source
+
+
+def test_observed_option_draws_the_observation(tmp_path: Path) -> None:
+    import penstock
+
+    root = copy_root("sphinx-basic", tmp_path)
+    import shop_flows
+
+    with penstock.observe() as seen:
+        shop_flows.request_return("R-1")
+    seen.save(root / "run.json")
+    returns = root / "returns.rst"
+    returns.write_text(returns.read_text() + "   :observed: run.json\n")
+    result = sphinx_build(root)
+    (source,) = mermaid_sources(result.page("returns.html"))
+    assert "request_return<br>1 run, p50" in source
+    assert "issue_refund<br>never ran" in source
+    bad = sphinx_build(root, confoverrides={"penstock_observed": "missing.json"})
+    assert "could not read the observation" in bad.warnings
+    assert "[penstock.observed]" in bad.warnings
