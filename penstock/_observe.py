@@ -14,10 +14,8 @@ files from several processes merge by adding their counters.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import threading
-from pathlib import Path
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -248,6 +246,10 @@ class Observation:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the observation to ``path`` as JSON."""
+        # json and pathlib are imported here, not at the top: `import penstock` stays cheap.
+        import json
+        from pathlib import Path
+
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -259,6 +261,9 @@ class Observation:
         Raises:
             ValueError: The file is not a penstock observation.
         """
+        import json
+        from pathlib import Path
+
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:

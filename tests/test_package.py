@@ -61,6 +61,19 @@ def test_import_pulls_in_no_optional_dependency() -> None:
         assert not [name for name in loaded if name.split(".")[0] == optional], optional
 
 
+def test_import_defers_the_heavier_standard_library_modules() -> None:
+    # These are imported where they are used, to keep `import penstock` within its 15 ms budget.
+    code = (
+        "import sys, penstock; "
+        "print(' '.join(m for m in ('json', 'pathlib', 'inspect', 'dataclasses', 'asyncio', "
+        "'logging', 'difflib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.split() == []
+
+
 def test_wheel_is_typed_and_has_no_required_dependencies(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
