@@ -270,15 +270,20 @@ def dot_ids(graph: FlowGraph) -> dict[str, str]:
     return ids
 
 
-def render_dot(graph: FlowGraph, direction: str = "TD") -> str:
-    """Render ``graph`` as a Graphviz ``digraph``; entrypoints are drawn as ellipses."""
-    steps = graph.flow.steps
-    ids = dot_ids(graph)
-    lines = [
+def dot_head(graph: FlowGraph, direction: str) -> list[str]:
+    """The opening lines of a flow's ``digraph``, shared by the plain and the observed drawing."""
+    return [
         f"digraph {dot_string(graph.flow.name)} {{",
         f"    rankdir={_DOT_RANKDIR[direction]};",
         '    node [shape=box, style="rounded"];',
     ]
+
+
+def render_dot(graph: FlowGraph, direction: str = "TD") -> str:
+    """Render ``graph`` as a Graphviz ``digraph``; entrypoints are drawn as ellipses."""
+    steps = graph.flow.steps
+    ids = dot_ids(graph)
+    lines = dot_head(graph, direction)
     for name in graph.order:
         info = steps[name]
         attrs = [f"label={dot_string(name)}"]

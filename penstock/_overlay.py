@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from penstock._dag import FlowGraph, dot_ids, dot_string, mermaid_ids, mermaid_label
+from penstock._dag import (
+    FlowGraph,
+    dot_head,
+    dot_ids,
+    dot_string,
+    mermaid_ids,
+    mermaid_label,
+)
 
 if TYPE_CHECKING:
     from penstock._observe import Observation
@@ -75,15 +82,9 @@ def mermaid(graph: FlowGraph, observed: Observation, direction: str) -> str:
 
 def dot(graph: FlowGraph, observed: Observation, direction: str) -> str:
     """The flow as Graphviz DOT, with the observation drawn over it."""
-    from penstock._dag import _DOT_RANKDIR
-
     flow = graph.flow.name
     ids = dot_ids(graph)
-    lines = [
-        f"digraph {dot_string(flow)} {{",
-        f"    rankdir={_DOT_RANKDIR[direction]};",
-        '    node [shape=box, style="rounded"];',
-    ]
+    lines = dot_head(graph, direction)
     for name in graph.order:
         attrs = [f"label={dot_string(name + chr(10) + _stats(observed, flow, name))}"]
         if graph.flow.steps[name].entrypoint:
