@@ -13,7 +13,7 @@ import contextvars
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from penstock import _config
 from penstock._context import (
@@ -48,13 +48,22 @@ _SPEC_ATTR = "__penstock_step__"
 class _StepSpec:
     """What a decorator knows about its function before (and after) it joins a flow."""
 
-    __slots__ = ("__weakref__", "after", "entrypoint", "flow", "func", "info", "name", "noted")
+    __slots__ = (
+        "__weakref__",
+        "after",
+        "entrypoint",
+        "flow",
+        "func",
+        "info",
+        "kind",
+        "name",
+        "noted",
+    )
 
     def __init__(
         self,
         func: Callable[..., Any],
         name: str,
-        *,
         entrypoint: bool,
         after: tuple[str | _StepSpec, ...],
     ) -> None:
@@ -62,6 +71,7 @@ class _StepSpec:
         self.name = name
         self.entrypoint = entrypoint
         self.after = after
+        self.kind = _kind_of(func)
         self.flow: str | None = None
         self.info: StepInfo | None = None
         self.noted = False  # recorded as not (yet) part of a flow
@@ -94,6 +104,8 @@ def _spec_of(obj: object) -> _StepSpec | None:
 def _normalize_after(after: AfterSpec) -> tuple[str | _StepSpec, ...]:
     if after is None:
         return ()
+    if type(after) is str and after.strip():  # the common case, first
+        return (after,)
     if isinstance(after, str) or callable(after) or isinstance(after, (classmethod, staticmethod)):
         items: list[object] = [after]
     elif isinstance(after, (list, tuple, set, frozenset)):
@@ -178,7 +190,7 @@ def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _location(func: Callable[..., Any]) -> tuple[str, int]:
-    original = _unwrap(func)
+    original = func if getattr(func, "__wrapped__", None) is None else _unwrap(func)
     code = getattr(original, "__code__", None)
     if code is not None:
         filename = code.co_filename
@@ -203,10 +215,12 @@ def _join_flow(spec: _StepSpec, flow_name: str) -> None:
         )
         raise FlowDefinitionError(msg)
     after: list[str] = []
+    linked = False  # whether after= named decorated steps rather than strings only
     for ref in spec.after:
         if isinstance(ref, str):
             after.append(ref)
             continue
+        linked = True
         if ref.flow is not None and ref.flow != flow_name:
             msg = (
                 f"Step {spec.name!r} of flow {flow_name!r} declares after={ref.name!r}, which is "
@@ -217,16 +231,17 @@ def _join_flow(spec: _StepSpec, flow_name: str) -> None:
     func = spec.func
     file, line = _location(func)
     info = StepInfo(
-        name=spec.name,
-        flow=flow_name,
-        entrypoint=spec.entrypoint,
-        after=tuple(after),
-        module=getattr(func, "__module__", None) or "<unknown>",
-        qualname=_qualname(func),
-        file=file,
-        line=line,
-        doc=_first_doc_line(func),
-        kind=_kind_of(func),
+        spec.name,
+        flow_name,
+        spec.entrypoint,
+        # Names only: the tuple the decorator already holds will do, one object fewer per step.
+        tuple(after) if linked else cast("tuple[str, ...]", spec.after),
+        getattr(func, "__module__", None) or "<unknown>",
+        _qualname(func),
+        file,
+        line,
+        _first_doc_line(func),
+        spec.kind,
     )
     register(info)
     spec.flow = flow_name
@@ -645,7 +660,7 @@ def _async_generator_wrapper(
 
 
 def _make_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
-    kind = _kind_of(func)
+    kind = spec.kind
     if kind == "async_generator":
         wrapper = _async_generator_wrapper(func, spec)
     elif kind == "coroutine":
@@ -716,7 +731,7 @@ def _decorate(
             f'write {decorator}(..., name="what_it_does")(...).'
         )
         raise FlowDefinitionError(msg)
-    spec = _StepSpec(target, step_name, entrypoint=entrypoint, after=after)
+    spec = _StepSpec(target, step_name, entrypoint, after)
     wrapper = _make_wrapper(target, spec)
     if flow_name is not None:
         _join_flow(spec, flow_name)

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 _lock = threading.RLock()
 # flow name -> step name -> StepInfo, both in registration order.
 _flows: dict[str, dict[str, StepInfo]] = {}
-# (flow, step) -> the module spec in force when it was registered: one object per execution of
-# the module, so a second definition in the same execution can be told from a re-import.
-_origins: dict[tuple[str, str], object] = {}
+# flow name -> step name -> the module spec in force when it was registered: one object per
+# execution of the module, so a second definition in the same execution can be told from a
+# re-import.
+_origins: dict[str, dict[str, object]] = {}
 
 
 def _same_definition(old: StepInfo, new: StepInfo) -> bool:
@@ -49,15 +50,20 @@ def register(info: StepInfo) -> None:
     Raises:
         FlowDefinitionError: Another definition already uses the step's name in that flow.
     """
-    key = (info.flow, info.name)
+    name = info.name
     origin = _origin_of(info.module)
     with _lock:
-        steps = _flows.setdefault(info.flow, {})
-        old = steps.get(info.name)
+        steps = _flows.get(info.flow)
+        if steps is None:
+            steps = _flows[info.flow] = {}
+            origins = _origins[info.flow] = {}
+        else:
+            origins = _origins[info.flow]
+        old = steps.get(name)
         redefined = (
             old is not None
             and origin is not None
-            and _origins.get(key) is origin
+            and origins.get(name) is origin
             and old.line != info.line
         )
         if old is not None and (redefined or not _same_definition(old, info)):
@@ -67,8 +73,8 @@ def register(info: StepInfo) -> None:
                 "different name with name=... or remove the duplicate."
             )
             raise FlowDefinitionError(msg)
-        steps[info.name] = info
-        _origins[key] = origin
+        steps[name] = info
+        origins[name] = origin
 
 
 def forget_module(module: str) -> None:
@@ -76,11 +82,13 @@ def forget_module(module: str) -> None:
     with _lock:
         for name in list(_flows):
             steps = _flows[name]
+            origins = _origins[name]
             for step_name in [s for s, info in steps.items() if info.module == module]:
                 del steps[step_name]
-                _origins.pop((name, step_name), None)
+                del origins[step_name]
             if not steps:
                 del _flows[name]
+                del _origins[name]
 
 
 def clear() -> None:

@@ -7,7 +7,7 @@ Plain classes with ``__slots__`` rather than dataclasses: ``import dataclasses``
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 class _Frozen:
     """Immutable records: equal by their fields, hashable, readable reprs."""
 
-    __slots__: tuple[str, ...] = ()
+    __slots__ = ()
+    #: The record's fields, in the order of its repr.
+    _field_names: tuple[str, ...] = ()
 
     def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in self._field_names)
 
     def __setattr__(self, name: str, value: object) -> None:
         msg = f"{type(self).__name__} is immutable; cannot set {name!r}."
@@ -41,11 +43,11 @@ class _Frozen:
         return hash((type(self).__name__, *self._fields()))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
         return f"{type(self).__name__}({fields})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), dict(zip(self.__slots__, self._fields(), strict=True))))
+        return (_rebuild, (type(self), dict(zip(self._field_names, self._fields(), strict=True))))
 
     def __copy__(self) -> _Frozen:
         return self
@@ -54,14 +56,31 @@ class _Frozen:
         return self
 
 
-_set = object.__setattr__
-
-
 def _rebuild(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
     return cls(**fields)
 
 
-class StepInfo(_Frozen):
+_STEP_FIELDS = (
+    "name",
+    "flow",
+    "entrypoint",
+    "after",
+    "module",
+    "qualname",
+    "file",
+    "line",
+    "doc",
+    "kind",
+)
+
+
+class _StepFields:
+    """The storage of a StepInfo, still writable: what ``StepInfo.__new__`` fills in."""
+
+    __slots__ = _STEP_FIELDS
+
+
+class StepInfo(_StepFields, _Frozen):
     """One registered entrypoint or step.
 
     Attributes:
@@ -83,18 +102,8 @@ class StepInfo(_Frozen):
         ('receive_order',)
     """
 
-    __slots__ = (  # noqa: RUF023 - declaration order is the order of the repr
-        "name",
-        "flow",
-        "entrypoint",
-        "after",
-        "module",
-        "qualname",
-        "file",
-        "line",
-        "doc",
-        "kind",
-    )
+    __slots__ = ()
+    _field_names = _STEP_FIELDS
 
     name: str
     flow: str
@@ -107,9 +116,8 @@ class StepInfo(_Frozen):
     doc: str
     kind: StepKind
 
-    def __init__(
-        self,
-        *,
+    def __new__(  # noqa: PLR0917 - one argument per field
+        cls,
         name: str,
         flow: str,
         entrypoint: bool,
@@ -120,23 +128,32 @@ class StepInfo(_Frozen):
         line: int,
         doc: str,
         kind: StepKind,
-    ) -> None:
-        # One call per field, no loop: a large project creates thousands of these at import.
-        _set(self, "name", name)
-        _set(self, "flow", flow)
-        _set(self, "entrypoint", entrypoint)
-        _set(self, "after", after)
-        _set(self, "module", module)
-        _set(self, "qualname", qualname)
-        _set(self, "file", file)
-        _set(self, "line", line)
-        _set(self, "doc", doc)
-        _set(self, "kind", kind)
+    ) -> StepInfo:
+        # A large project creates thousands of these while it imports. Storing each field
+        # through object.__setattr__ (this class's own __setattr__ refuses) would cost five
+        # times as much as filling in the writable storage class and then switching the object
+        # over to this class, whose layout is the same.
+        info: Any = _new_fields(_StepFields)
+        info.name = name
+        info.flow = flow
+        info.entrypoint = entrypoint
+        info.after = after
+        info.module = module
+        info.qualname = qualname
+        info.file = file
+        info.line = line
+        info.doc = doc
+        info.kind = kind
+        info.__class__ = cls
+        return cast("StepInfo", info)
 
     @property
     def location(self) -> str:
         """``file:line`` of the definition, the form editors and CI annotations understand."""
         return f"{self.file}:{self.line}"
+
+
+_new_fields = object.__new__
 
 
 class FlowInfo(_Frozen):
@@ -148,6 +165,7 @@ class FlowInfo(_Frozen):
     """
 
     __slots__ = ("name", "steps")
+    _field_names = ("name", "steps")
 
     name: str
     steps: Mapping[str, StepInfo]
