@@ -67,6 +67,7 @@ class FlowGraph:
         order: Step names in topological order (Kahn's algorithm, ties alphabetical).
         successors: Each step's successors, sorted (a read-only mapping).
         has_incoming: The steps that some other step leads to.
+        acyclic: Whether the flow has no cycle (every step could be placed in order).
     """
 
     def __init__(self, flow: FlowInfo) -> None:
@@ -98,7 +99,7 @@ class FlowGraph:
         self._rank = rank
         self._offsets = offsets
         self._targets = targets
-        self._order = _topological_order(offsets, targets, indegree)
+        self._order, self.acyclic = _topological_order(offsets, targets, indegree)
         self.order = [names[index] for index in self._order]
         self.successors: Mapping[str, list[str]] = _Successors(self)
         self.has_incoming = {names[index] for index, degree in enumerate(indegree) if degree}
@@ -133,14 +134,20 @@ class _Successors(_MappingBase):
         return len(self._graph._names)
 
 
-def _topological_order(offsets: list[int], targets: list[int], indegree: list[int]) -> list[int]:
-    """Kahn's algorithm on ranks: the smallest ready rank (the alphabetically first) goes next."""
+def _topological_order(
+    offsets: list[int], targets: list[int], indegree: list[int]
+) -> tuple[list[int], bool]:
+    """Kahn's algorithm on ranks: the smallest ready rank (the alphabetically first) goes next.
+
+    Also returns whether that placed every step on its own, that is, whether there is no cycle.
+    """
     count = len(indegree)
     remaining = list(indegree)
     done = -count - 1  # what a placed step's count becomes: never back up to zero
     ready = [index for index, degree in enumerate(remaining) if degree == 0]
     heapq.heapify(ready)
     order: list[int] = []
+    acyclic = True
     pop, push = heapq.heappop, heapq.heappush
     while len(order) < count:
         while ready:
@@ -152,6 +159,7 @@ def _topological_order(offsets: list[int], targets: list[int], indegree: list[in
                 if remaining[target] == 0:
                     push(ready, target)
         if len(order) < count:
+            acyclic = False
             # Only cycles are left (validation reports them); break in at the step with the
             # fewest unmet predecessors, the alphabetically first on a tie, so the output stays
             # deterministic.
@@ -161,7 +169,7 @@ def _topological_order(offsets: list[int], targets: list[int], indegree: list[in
             )
             remaining[start] = 0
             push(ready, start)
-    return order
+    return order, acyclic
 
 
 # -- Mermaid ------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from penstock._types import FlowInfo, StepInfo
@@ -116,7 +115,7 @@ def get_flow(name: str) -> FlowInfo:
         steps = _flows.get(name)
         if steps is None:
             raise FlowNotFoundError(name, _flows)
-        return FlowInfo(name=name, steps=MappingProxyType(dict(steps)))
+        return FlowInfo(name=name, steps=steps)  # FlowInfo keeps a read-only copy
 
 
 def list_flows() -> list[str]:
@@ -128,7 +127,8 @@ def list_flows() -> list[str]:
 # -- validation ---------------------------------------------------------------------------------
 
 
-def _problems(flow: FlowInfo) -> list[FlowProblem]:
+def _problems(flow: FlowInfo, *, acyclic: bool = False) -> list[FlowProblem]:
+    """Every problem of ``flow``; ``acyclic`` when the caller already knows it has no cycle."""
     problems: list[FlowProblem] = []
     steps = flow.steps
     if not steps:  # pragma: no cover - a flow only exists once it has a step
@@ -146,10 +146,14 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
             )
         )
 
+    # One pass over the declarations builds the successor lists every check below shares.
+    successors: dict[str, list[str]] = {name: [] for name in steps}
     dangling: set[str] = set()
     for info in steps.values():
         for before in info.after:
-            if before in steps:
+            targets = successors.get(before)
+            if targets is not None:
+                targets.append(info.name)
                 continue
             dangling.add(info.name)
             import difflib  # only when there is a problem to explain
@@ -163,14 +167,15 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
                 f"not a step of that flow.{hint}",
             )
 
-    for cycle in _find_cycles(flow):
-        first = steps[cycle[0]]
-        path = " -> ".join([*cycle, cycle[0]])
-        problem(
-            first,
-            "cycle",
-            f"flow {flow.name!r} has a cycle: {path}; remove one of these after= links.",
-        )
+    if not acyclic and _has_cycle(successors):  # the search naming cycles, only when needed
+        for cycle in _find_cycles(successors):
+            first = steps[cycle[0]]
+            path = " -> ".join([*cycle, cycle[0]])
+            problem(
+                first,
+                "cycle",
+                f"flow {flow.name!r} has a cycle: {path}; remove one of these after= links.",
+            )
 
     entrypoints = [info.name for info in steps.values() if info.entrypoint]
     if not entrypoints:
@@ -183,7 +188,7 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
             about_step=False,
         )
     else:
-        reached = _reachable(flow, entrypoints)
+        reached = _reachable(successors, entrypoints)
         for info in steps.values():
             # A step cut off only by a misspelt after= is already reported as such.
             if info.name not in reached and info.name not in dangling:
@@ -196,17 +201,24 @@ def _problems(flow: FlowInfo) -> list[FlowProblem]:
     return problems
 
 
-def _successors(flow: FlowInfo) -> dict[str, list[str]]:
-    successors: dict[str, list[str]] = {name: [] for name in flow.steps}
-    for before, after in flow.edges:
-        successors[before].append(after)
+def _has_cycle(successors: dict[str, list[str]]) -> bool:
+    """Whether the graph has a cycle: Kahn's algorithm fails to place every step."""
+    indegree = dict.fromkeys(successors, 0)
     for targets in successors.values():
-        targets.sort()
-    return successors
+        for target in targets:
+            indegree[target] += 1
+    ready = [name for name, degree in indegree.items() if not degree]
+    placed = 0
+    while ready:
+        placed += 1
+        for target in successors[ready.pop()]:
+            indegree[target] -= 1
+            if not indegree[target]:
+                ready.append(target)
+    return placed != len(successors)
 
 
-def _reachable(flow: FlowInfo, starts: Iterable[str]) -> set[str]:
-    successors = _successors(flow)
+def _reachable(successors: dict[str, list[str]], starts: Iterable[str]) -> set[str]:
     seen: set[str] = set()
     stack = list(starts)
     while stack:
@@ -217,19 +229,21 @@ def _reachable(flow: FlowInfo, starts: Iterable[str]) -> set[str]:
     return seen
 
 
-def _find_cycles(flow: FlowInfo) -> list[list[str]]:
+def _find_cycles(successors: dict[str, list[str]]) -> list[list[str]]:
     """Return one path per cycle found by a depth-first search, each starting at its first step.
 
-    Iterative, so a flow with thousands of steps cannot exhaust the recursion limit.
+    Steps and their successors are visited in alphabetical order, so the report is the same
+    on every run. Iterative, so a flow with thousands of steps cannot exhaust the recursion
+    limit.
     """
-    successors = _successors(flow)
+    ordered = {name: sorted(targets) for name, targets in successors.items()}
     state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
     cycles: list[list[str]] = []
-    for root in sorted(flow.steps):
+    for root in sorted(ordered):
         if root in state:
             continue
         path: list[str] = [root]
-        iterators = [iter(successors[root])]
+        iterators = [iter(ordered[root])]
         state[root] = 1
         while iterators:
             child = next(iterators[-1], None)
@@ -241,7 +255,7 @@ def _find_cycles(flow: FlowInfo) -> list[list[str]]:
             elif child not in state:
                 state[child] = 1
                 path.append(child)
-                iterators.append(iter(successors[child]))
+                iterators.append(iter(ordered[child]))
     return cycles
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from penstock import _overlay as overlay
 from penstock._dag import FlowGraph, dot_ids, mermaid_ids, render_dot, render_mermaid
-from penstock._registry import find_problems, get_flow
+from penstock._registry import _problems, get_flow
 from penstock._types import StepInfo
 
 if TYPE_CHECKING:
@@ -74,18 +74,29 @@ def load_observation(path: str) -> Observation:
 _observations: dict[str, tuple[int, Observation]] = {}
 
 
-def render(flow_name: str, direction: str, observed: Observation | None = None) -> RenderedFlow:
+def render(
+    flow_name: str,
+    direction: str,
+    observed: Observation | None = None,
+    *,
+    links: bool = True,
+) -> RenderedFlow:
     """Render the flow called ``flow_name`` (raises ``FlowNotFoundError`` when unknown).
 
-    With ``observed``, the diagram shows that observation over the declared flow.
+    With ``observed``, the diagram shows that observation over the declared flow. Without
+    ``links``, ``steps`` is left empty: only builders that link steps to their API docs need it.
     """
     info = get_flow(flow_name)
     graph = FlowGraph(info)
     ids = mermaid_ids(graph)
     by_name = info.steps
-    steps = tuple(
-        StepLink(name, ids[name], python_target(by_name[name]), by_name[name].doc)
-        for name in graph.order
+    steps = (
+        tuple(
+            StepLink(name, ids[name], python_target(by_name[name]), by_name[name].doc)
+            for name in graph.order
+        )
+        if links
+        else ()
     )
     files = tuple(sorted({step.file for step in by_name.values() if step.line}))
     return RenderedFlow(
@@ -99,7 +110,7 @@ def render(flow_name: str, direction: str, observed: Observation | None = None) 
         steps=steps,
         files=files,
         modules=tuple(sorted({step.module for step in info.steps.values()})),
-        problems=tuple(str(problem) for problem in find_problems(flow_name)),
+        problems=tuple(str(problem) for problem in _problems(info, acyclic=graph.acyclic)),
     )
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from penstock import FlowNotFoundError, entrypoint, flow, generate_dag, step
-from penstock._dag import _MERMAID_RESERVED, is_plain_mermaid_id, mermaid_label
+from penstock import FlowNotFoundError, entrypoint, flow, generate_dag, get_flow, step
+from penstock._dag import _MERMAID_RESERVED, FlowGraph, is_plain_mermaid_id, mermaid_label
 from tests.support.mermaid import parse_mermaid, require_mermaid
 
 ORDER_PROCESSING = """\
@@ -115,6 +115,17 @@ def test_step_without_edges_is_listed_alone() -> None:
 def test_unknown_predecessors_are_left_out_and_cycles_still_render() -> None:
     _flow_of("odd", [("start", []), ("a", ["start", "b", "ghost"]), ("b", ["a"])])
     assert generate_dag("odd") == "graph TD\n    start --> a\n    a --> b\n    b --> a"
+
+
+def test_the_graph_knows_whether_it_has_a_cycle() -> None:
+    _flow_of("looped", [("start", []), ("a", ["start", "b"]), ("b", ["a"])])
+    _flow_of("straight", [("start", []), ("a", ["start", "ghost"]), ("b", ["a", "start"])])
+    _flow_of("selfish", [("start", []), ("again", ["start", "again"])])
+    _order_processing()
+    assert FlowGraph(get_flow("looped")).acyclic is False
+    assert FlowGraph(get_flow("straight")).acyclic is True
+    assert FlowGraph(get_flow("selfish")).acyclic is False
+    assert FlowGraph(get_flow("order_processing")).acyclic is True
 
 
 def test_unknown_flow_and_format() -> None:
