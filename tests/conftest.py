@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import overload
 
 import pytest
@@ -31,3 +33,15 @@ def step_records(caplog: pytest.LogCaptureFixture) -> CapturedRecords:
     """Capture records at INFO for the ``penstock`` logger; the view fills as the test runs."""
     caplog.set_level(logging.INFO, logger="penstock")
     return CapturedRecords(caplog)
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder on sys.path for modules the test writes; they are forgotten again afterwards."""
+    folder = str(tmp_path)
+    sys.path.insert(0, folder)
+    yield tmp_path
+    sys.path.remove(folder)
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(folder):
+            del sys.modules[name]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,16 +24,6 @@ from penstock import (
     validate_flows,
 )
 from penstock._registry import find_problems, forget_module
-
-
-@pytest.fixture
-def module_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder on sys.path for modules written by the test."""
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    for name in [name for name in sys.modules if name.startswith("regmod_")]:
-        del sys.modules[name]
 
 
 def test_get_flow_and_list_flows() -> None:
