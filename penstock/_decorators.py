@@ -13,6 +13,7 @@ import contextvars
 import functools
 import os
 import sys
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from penstock import _config
@@ -688,36 +689,29 @@ def _check_first_argument(value: object, decorator: str) -> None:
     raise TypeError(msg)
 
 
-def _decorate(
+def _decorate(  # noqa: PLR0917 - positional: runs once per decorated function at import
     target: Any,
-    *,
     decorator: str,
     entrypoint: bool,
     flow_name: str | None,
     after: tuple[str | _StepSpec, ...],
     name: str | None,
 ) -> Any:
-    if isinstance(target, (classmethod, staticmethod)):
-        # @step above @classmethod: wrap the function inside and rebuild the same descriptor.
-        inner = _decorate(
-            target.__func__,
-            decorator=decorator,
-            entrypoint=entrypoint,
-            flow_name=flow_name,
-            after=after,
-            name=name,
-        )
-        return type(target)(inner)
-    if isinstance(target, type):
-        msg = (
-            f"@{decorator} decorates functions and methods, not classes like "
-            f"{target.__qualname__}; put @flow(...) on the class instead."
-        )
-        raise TypeError(msg)
-    if not callable(target):
-        kind = type(target).__name__
-        msg = f"@{decorator} decorates functions and methods, got {kind}: {target!r}."
-        raise TypeError(msg)
+    if type(target) is not FunctionType:  # plain functions, by far the most common, skip these
+        if isinstance(target, (classmethod, staticmethod)):
+            # @step above @classmethod: wrap the function inside and rebuild the same descriptor.
+            inner = _decorate(target.__func__, decorator, entrypoint, flow_name, after, name)
+            return type(target)(inner)
+        if isinstance(target, type):
+            msg = (
+                f"@{decorator} decorates functions and methods, not classes like "
+                f"{target.__qualname__}; put @flow(...) on the class instead."
+            )
+            raise TypeError(msg)
+        if not callable(target):
+            kind = type(target).__name__
+            msg = f"@{decorator} decorates functions and methods, got {kind}: {target!r}."
+            raise TypeError(msg)
     if _spec_of(target) is not None:
         msg = (
             f"{_qualname(target)!r} is already an entrypoint or step; "
@@ -772,24 +766,17 @@ def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
     if func_or_flow is not None and not isinstance(func_or_flow, str):
         return _decorate(
             func_or_flow,
-            decorator="entrypoint",
-            entrypoint=True,
-            flow_name=None,
-            after=(),
-            name=None if name is None else _check_name(name, "The entrypoint's name="),
+            "entrypoint",
+            True,
+            None,
+            (),
+            None if name is None else _check_name(name, "The entrypoint's name="),
         )
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The entrypoint's name=")
 
     def decorate(target: T) -> T:
-        result: T = _decorate(
-            target,
-            decorator="entrypoint",
-            entrypoint=True,
-            flow_name=flow_name,
-            after=(),
-            name=step_name,
-        )
+        result: T = _decorate(target, "entrypoint", True, flow_name, (), step_name)
         return result
 
     return decorate
@@ -835,22 +822,13 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
         if after is not None or name is not None:  # pragma: no cover - guarded by the overloads
             msg = "@step(...) with options takes the flow name, if any, as its only positional."
             raise TypeError(msg)
-        return _decorate(
-            func_or_flow, decorator="step", entrypoint=False, flow_name=None, after=(), name=None
-        )
+        return _decorate(func_or_flow, "step", False, None, (), None)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The step's name=")
     refs = _normalize_after(after)
 
     def decorate(target: T) -> T:
-        result: T = _decorate(
-            target,
-            decorator="step",
-            entrypoint=False,
-            flow_name=flow_name,
-            after=refs,
-            name=step_name,
-        )
+        result: T = _decorate(target, "step", False, flow_name, refs, step_name)
         return result
 
     return decorate
