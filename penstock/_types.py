@@ -20,8 +20,17 @@ class _Frozen:
     """Immutable records: equal by their fields, hashable, readable reprs."""
 
     __slots__ = ()
-    #: The record's fields, in the order of its repr.
+    #: The record's fields, in the order of its repr: by default its class's own ``__slots__``
+    #: after those of the record it extends (see ``__init_subclass__``).
     _field_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Equality, hashing, repr and pickling all go by _field_names: a record class that
+        # forgot to set it would compare equal to every other record of its class.
+        own = cls.__dict__.get("__slots__", ())
+        if own and "_field_names" not in cls.__dict__:
+            cls._field_names = (*cls._field_names, *((own,) if isinstance(own, str) else own))
 
     def _fields(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._field_names)
@@ -95,6 +104,8 @@ class StepInfo(_StepFields, _Frozen):
         doc: The first line of the function's docstring, or an empty string.
         kind: ``"function"``, ``"coroutine"``, ``"generator"`` or ``"async_generator"``.
 
+    The constructor takes the fields by keyword, or positionally in the order above.
+
     Examples:
         >>> from penstock import get_flow
         >>> info = get_flow("order_processing").steps["validate"]  # doctest: +SKIP
@@ -129,6 +140,12 @@ class StepInfo(_StepFields, _Frozen):
         doc: str,
         kind: StepKind,
     ) -> StepInfo:
+        if cls is not StepInfo:  # a subclass may add slots: its layout is not _StepFields'
+            made = _new_fields(cls)
+            values = (name, flow, entrypoint, after, module, qualname, file, line, doc, kind)
+            for field, value in zip(_STEP_FIELDS, values, strict=True):
+                _set(made, field, value)
+            return made
         # A large project creates thousands of these while it imports. Storing each field
         # through object.__setattr__ (this class's own __setattr__ refuses) would cost five
         # times as much as filling in the writable storage class and then switching the object
@@ -144,8 +161,14 @@ class StepInfo(_StepFields, _Frozen):
         info.line = line
         info.doc = doc
         info.kind = kind
-        info.__class__ = cls
+        info.__class__ = StepInfo
         return cast("StepInfo", info)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing left to do: ``__new__`` filled the record in.
+
+        Defined so that a subclass's ``__init__`` can still call ``super().__init__(...)``.
+        """
 
     @property
     def location(self) -> str:
@@ -154,6 +177,7 @@ class StepInfo(_StepFields, _Frozen):
 
 
 _new_fields = object.__new__
+_set = object.__setattr__
 
 
 class FlowInfo(_Frozen):
@@ -165,7 +189,6 @@ class FlowInfo(_Frozen):
     """
 
     __slots__ = ("name", "steps")
-    _field_names = ("name", "steps")
 
     name: str
     steps: Mapping[str, StepInfo]

@@ -9,6 +9,7 @@ import pytest
 
 from penstock import entrypoint, get_flow, step
 from penstock._types import FlowInfo, StepInfo
+from penstock.errors import FlowProblem
 
 
 def _declared() -> StepInfo:
@@ -69,3 +70,36 @@ def test_records_pickle_and_copy_as_themselves() -> None:
     assert flow == FlowInfo("types_flow", dict(flow.steps))
     assert flow.steps["finish"].after == ("begin",)
     assert flow.edges == (("begin", "finish"),)
+
+
+def test_every_record_class_compares_and_pickles_by_its_own_fields() -> None:
+    first = FlowProblem(flow="f", step="a", file="x.py", line=1, code="cycle", message="m")
+    other = FlowProblem(flow="g", step="a", file="x.py", line=1, code="cycle", message="m")
+    assert first != other
+    assert len({first, other}) == 2
+    assert repr(first).startswith("FlowProblem(flow='f', step='a', file='x.py', line=1, ")
+    assert pickle.loads(pickle.dumps(first)) == first  # noqa: S301 - bytes made just above
+
+
+def test_step_records_can_be_subclassed() -> None:
+    info = _declared()
+    fields = {name: getattr(info, name) for name in StepInfo._field_names}
+
+    class Plain(StepInfo):
+        pass
+
+    class Initialised(StepInfo):
+        __slots__ = ()
+
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+
+    for cls in (Plain, Initialised):
+        made = cls(**fields)
+        assert type(made) is cls
+        assert made.name == "begin"
+        assert made == cls(**fields)
+        assert made != info  # a record equals records of its own class only
+        with pytest.raises(AttributeError, match="immutable"):
+            made.name = "other"
+    assert StepInfo(*fields.values()) == info  # positionally, in the documented order
