@@ -15,9 +15,12 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from penstock._registry import forget_module
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: Modules that defined the flows drawn by earlier builds in this process. Docs servers rebuild
 #: with fresh plugin objects, so this lives here: the next build re-imports them too, and an
@@ -62,44 +65,60 @@ def _drop_stale_bytecode(module: object) -> None:
         os.remove(cached)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector around an import of flows, and restore it as it was.
+
+    A flows module's decorators allocate thousands of small objects that live as long as the
+    module. Left running, the collector would scan the docs tool's whole (large) heap again and
+    again while they are created, and in a big MkDocs build that once meant a full collection
+    the build without penstock never ran. Afterwards everything created meanwhile goes straight
+    to the oldest generation, unscanned (``gc.freeze()`` then ``gc.unfreeze()``): the young
+    objects would each be scanned twice on their way there. That promotes every young object in
+    the process, not only the module's, which costs nothing but a later look in the next full
+    collection. It is skipped when anything is frozen already: unfreezing releases all frozen
+    objects, and a host's own must stay frozen.
+    """
+    collecting = gc.isenabled()
+    try:
+        gc.disable()
+        yield
+    finally:
+        try:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
+        finally:
+            if collecting:
+                gc.enable()
+
+
 def load(name: str, *, fresh: bool) -> ImportProblem | None:
     """Import ``name``; with ``fresh``, re-execute it if it was imported before.
 
     Returns the problem instead of raising, so one broken module cannot stop a docs build.
     """
-    # A flows module's decorators allocate thousands of small objects that live as long as the
-    # module. Left running, the collector would scan the docs tool's whole (large) heap over and
-    # over while they are created, for nothing: it can look at them once, after the import.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        module = sys.modules.get(name)
-        if module is not None and fresh:
-            # Files may have changed since the last build: forget what the finders cached. (Not
-            # on a first import: it would make every later import in the build scan again.)
-            importlib.invalidate_caches()
-            forget_module(name)
-            _drop_stale_bytecode(module)
-            importlib.reload(module)
-        else:
-            importlib.import_module(name)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - user code failing (even sys.exit) is reported
-        import traceback  # only when something failed
+    with _collector_paused():
+        try:
+            module = sys.modules.get(name)
+            if module is not None and fresh:
+                # Files may have changed since the last build: forget what the finders cached.
+                # (Not on a first import: it would make every later import in the build scan
+                # again.)
+                importlib.invalidate_caches()
+                forget_module(name)
+                _drop_stale_bytecode(module)
+                importlib.reload(module)
+            else:
+                importlib.import_module(name)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - user code failing (even sys.exit) is reported
+            import traceback  # only when something failed
 
-        summary = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return ImportProblem(module=name, summary=summary, details=details)
-    finally:
-        if not gc.get_freeze_count():
-            # Straight to the oldest generation, unscanned: the young ones would each be scanned
-            # twice on their way there. (Only when nothing else is frozen: unfreezing releases
-            # everything frozen, and someone else's frozen objects must stay so.)
-            gc.freeze()
-            gc.unfreeze()
-        if collecting:
-            gc.enable()
+            summary = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            return ImportProblem(module=name, summary=summary, details=details)
     return None
 
 

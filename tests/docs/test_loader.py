@@ -85,3 +85,11 @@ def test_objects_the_host_froze_stay_frozen(module_dir: Path) -> None:
     assert frozen > 0
     assert ModuleLoader(["loadermod_frozen"]).start_build() == []
     assert gc.get_freeze_count() >= frozen
+
+
+@pytest.mark.usefixtures("collector")
+def test_an_interrupted_import_still_restores_the_collector(module_dir: Path) -> None:
+    (module_dir / "loadermod_interrupted.py").write_text("raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        load("loadermod_interrupted", fresh=False)
+    assert gc.isenabled()
