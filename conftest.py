@@ -15,8 +15,9 @@ from penstock._context import _current_flow, _current_step
 def _isolated_penstock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Reset the backend choice and restore the registry after each test."""
     monkeypatch.delenv("PENSTOCK_BACKEND", raising=False)
-    saved = copy.deepcopy(_registry._flows)
-    saved_origins = {flow: dict(steps) for flow, steps in _registry._origins.items()}
+    with _registry._lock:
+        saved = copy.deepcopy(_registry._flows)
+        saved_origins = {flow: dict(steps) for flow, steps in _registry._origins.items()}
     _config.reset()
     yield
     _config.reset()

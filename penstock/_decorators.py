@@ -236,7 +236,8 @@ def _join_flow(spec: _StepSpec, flow_name: str) -> None:
         flow_name,
         spec.entrypoint,
         # Names only: the tuple the decorator already holds will do, one object fewer per step.
-        tuple(after) if linked else cast("tuple[str, ...]", spec.after),
+        # Decorated steps and names may still name the same step twice: once is enough.
+        tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", spec.after),
         getattr(func, "__module__", None) or "<unknown>",
         _qualname(func),
         file,

@@ -53,9 +53,9 @@ def register(info: StepInfo) -> None:
     origin = _origin_of(info.module)
     with _lock:
         steps = _flows.get(info.flow)
-        if steps is None:
-            steps = _flows[info.flow] = {}
+        if steps is None:  # the origins first: a flow is never without them
             origins = _origins[info.flow] = {}
+            steps = _flows[info.flow] = {}
         else:
             origins = _origins[info.flow]
         old = steps.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -42,6 +43,7 @@ def module_dir(tmp_path: Path) -> Iterator[Path]:
     sys.path.insert(0, folder)
     yield tmp_path
     sys.path.remove(folder)
+    inside = folder + os.sep  # not a sibling folder whose name merely starts the same
     for name, module in list(sys.modules.items()):
-        if (getattr(module, "__file__", None) or "").startswith(folder):
+        if (getattr(module, "__file__", None) or "").startswith(inside):
             del sys.modules[name]

@@ -152,10 +152,14 @@ def test_after_accepts_names_callables_and_lists_of_both() -> None:
         @step(after=("c", "c", d))
         def e(self) -> None: ...
 
+        @step(after=[e, "e", d])
+        def f(self) -> None: ...
+
     steps = get_flow("after_forms").steps
     assert steps["c"].after == ("a",)
     assert steps["d"].after == ("a", "b", "c")
     assert steps["e"].after == ("c", "d"), "duplicates are dropped, order kept"
+    assert steps["f"].after == ("e", "d"), "a step named and passed is one predecessor"
 
 
 def test_after_can_reference_a_classmethod_step() -> None:
