@@ -127,8 +127,8 @@ def list_flows() -> list[str]:
 # -- validation ---------------------------------------------------------------------------------
 
 
-def _problems(flow: FlowInfo, *, acyclic: bool = False) -> list[FlowProblem]:
-    """Every problem of ``flow``; ``acyclic`` when the caller already knows it has no cycle."""
+def _problems(flow: FlowInfo, *, acyclic: bool | None = None) -> list[FlowProblem]:
+    """Every problem of ``flow``; ``acyclic`` when the caller has already ordered its graph."""
     problems: list[FlowProblem] = []
     steps = flow.steps
     if not steps:  # pragma: no cover - a flow only exists once it has a step
@@ -167,7 +167,11 @@ def _problems(flow: FlowInfo, *, acyclic: bool = False) -> list[FlowProblem]:
                 f"not a step of that flow.{hint}",
             )
 
-    if not acyclic and _has_cycle(successors):  # the search naming cycles, only when needed
+    if acyclic is None:
+        from penstock._dag import FlowGraph  # _dag imports this module: here, not at the top
+
+        acyclic = FlowGraph(flow).acyclic  # its topological order tells whether there is one
+    if not acyclic:  # the search that names each cycle, only when there is one
         for cycle in _find_cycles(successors):
             first = steps[cycle[0]]
             path = " -> ".join([*cycle, cycle[0]])
@@ -199,23 +203,6 @@ def _problems(flow: FlowInfo, *, acyclic: bool = False) -> list[FlowProblem]:
                     "entrypoint; give it an after= that leads back to one.",
                 )
     return problems
-
-
-def _has_cycle(successors: dict[str, list[str]]) -> bool:
-    """Whether the graph has a cycle: Kahn's algorithm fails to place every step."""
-    indegree = dict.fromkeys(successors, 0)
-    for targets in successors.values():
-        for target in targets:
-            indegree[target] += 1
-    ready = [name for name, degree in indegree.items() if not degree]
-    placed = 0
-    while ready:
-        placed += 1
-        for target in successors[ready.pop()]:
-            indegree[target] -= 1
-            if not indegree[target]:
-                ready.append(target)
-    return placed != len(successors)
 
 
 def _reachable(successors: dict[str, list[str]], starts: Iterable[str]) -> set[str]:
