@@ -77,14 +77,17 @@ class FlowGraph:
         # nothing the garbage collector has to scan, so large flows stay linear in practice.
         names = sorted(flow.steps)
         count = len(names)
-        rank = {name: index for index, name in enumerate(names)}
+        rank = dict(zip(names, range(count), strict=True))
         find = rank.get
-        codes = {
-            source * count + target
-            for target, info in ((rank[name], info) for name, info in flow.steps.items())
-            for source in map(find, info.after)
-            if source is not None
-        }
+        codes: set[int] = set()
+        add = codes.add
+        for name, info in flow.steps.items():
+            if info.after:
+                target = rank[name]
+                for before in info.after:
+                    source = find(before)
+                    if source is not None:  # a misspelt after= is validation's to report
+                        add(source * count + target)
         edges = sorted(codes)
         offsets = [0] * (count + 1)
         indegree = [0] * count
@@ -143,20 +146,24 @@ def _topological_order(
     """
     count = len(indegree)
     remaining = list(indegree)
-    done = -count - 1  # what a placed step's count becomes: never back up to zero
-    ready = [index for index, degree in enumerate(remaining) if degree == 0]
-    heapq.heapify(ready)
+    # In ascending order, so already a heap. Counts only go down: a placed step's stays at zero
+    # or below and is never made ready again.
+    ready = [index for index, degree in enumerate(remaining) if not degree]
     order: list[int] = []
+    place = order.append
     acyclic = True
     pop, push = heapq.heappop, heapq.heappush
     while len(order) < count:
         while ready:
             index = pop(ready)
-            order.append(index)
-            remaining[index] = done
-            for target in targets[offsets[index] : offsets[index + 1]]:
-                remaining[target] -= 1
-                if remaining[target] == 0:
+            place(index)
+            first, stop = offsets[index], offsets[index + 1]
+            if first == stop:
+                continue
+            for target in targets[first:stop]:
+                left = remaining[target] - 1
+                remaining[target] = left
+                if not left:
                     push(ready, target)
         if len(order) < count:
             acyclic = False
