@@ -26,7 +26,7 @@ from penstock._context import (
     observed,
 )
 from penstock._registry import note_attached, note_unattached, register
-from penstock._types import StepInfo
+from penstock._types import StepInfo, _StepFields
 from penstock.errors import FlowDefinitionError, NotInFlowError
 
 if TYPE_CHECKING:
@@ -44,38 +44,31 @@ T = TypeVar("T")
 
 
 _SPEC_ATTR = "__penstock_step__"
+_new_record = object.__new__
 
 
-class _StepSpec:
-    """What a decorator knows about its function before (and after) it joins a flow."""
+def _new_step(
+    func: Callable[..., Any],
+    name: str,
+    entrypoint: bool,
+    refs: tuple[str | StepInfo, ...],
+    kind: StepKind,
+) -> StepInfo:
+    """The record of a newly decorated function: a StepInfo to be, still writable, in no flow.
 
-    __slots__ = (
-        "__weakref__",
-        "after",
-        "entrypoint",
-        "flow",
-        "func",
-        "info",
-        "kind",
-        "name",
-        "noted",
-    )
-
-    def __init__(
-        self,
-        func: Callable[..., Any],
-        name: str,
-        entrypoint: bool,
-        after: tuple[str | _StepSpec, ...],
-    ) -> None:
-        self.func = func
-        self.name = name
-        self.entrypoint = entrypoint
-        self.after = after
-        self.kind = _kind_of(func)
-        self.flow: str | None = None
-        self.info: StepInfo | None = None
-        self.noted = False  # recorded as not (yet) part of a flow
+    Typed as the StepInfo it becomes when it joins a flow (``_join_flow``), which is all the
+    wrappers ever use it as; until then its ``flow`` is empty and the wrappers refuse to run.
+    """
+    step = cast("StepInfo", _new_record(_StepFields))
+    step.name = name
+    step.flow = ""
+    step.entrypoint = entrypoint
+    step.after = ()
+    step.kind = kind
+    step._func = func
+    step._noted = False
+    step._refs = refs
+    return step
 
 
 # -- argument checking --------------------------------------------------------------------------
@@ -95,14 +88,16 @@ def _qualname(obj: object) -> str:
     return str(getattr(obj, "__qualname__", None) or repr(obj))
 
 
-def _spec_of(obj: object) -> _StepSpec | None:
+def _spec_of(obj: object) -> StepInfo | None:
+    """The step record of a decorated function (or method descriptor), joined a flow or not."""
     if isinstance(obj, (classmethod, staticmethod)):
         obj = obj.__func__
     spec = getattr(obj, _SPEC_ATTR, None)
-    return spec if isinstance(spec, _StepSpec) else None
+    # Typed as what it is once joined; see _new_step().
+    return cast("StepInfo", spec) if isinstance(spec, _StepFields) else None
 
 
-def _normalize_after(after: AfterSpec) -> tuple[str | _StepSpec, ...]:
+def _normalize_after(after: AfterSpec) -> tuple[str | StepInfo, ...]:
     if after is None:
         return ()
     if type(after) is str and after.strip():  # the common case, first
@@ -117,9 +112,9 @@ def _normalize_after(after: AfterSpec) -> tuple[str | _StepSpec, ...]:
             f"got {type(after).__name__}: {after!r}."
         )
         raise TypeError(msg)
-    refs: list[str | _StepSpec] = []
+    refs: list[str | StepInfo] = []
     for item in items:
-        ref: str | _StepSpec
+        ref: str | StepInfo
         if isinstance(item, str):
             ref = _check_name(item, "A step name in after=")
         else:
@@ -153,6 +148,9 @@ _CO_COROUTINE = 0x80
 _CO_ASYNC_GENERATOR = 0x200
 
 
+_CO_ASYNC_OR_GENERATOR = _CO_GENERATOR | _CO_COROUTINE | _CO_ASYNC_GENERATOR
+
+
 def _kind_of(func: Callable[..., Any]) -> StepKind:
     code = getattr(func, "__code__", None)
     if code is not None:
@@ -174,11 +172,16 @@ def _kind_of(func: Callable[..., Any]) -> StepKind:
     return "function"
 
 
-def _first_doc_line(func: Callable[..., Any]) -> str:
-    for line in (getattr(func, "__doc__", None) or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+def _first_doc_line(doc: object) -> str:
+    """The first non-blank line of a docstring, stripped; empty for none."""
+    if not doc or not isinstance(doc, str):
+        return ""
+    if doc.isprintable():  # one line, the usual summary-only docstring: no line breaks at all
+        return doc.strip()
+    # Past the leading blank lines, the first line ends at the first of any of the line breaks
+    # str.splitlines() knows; only the text up to the first newline needs splitting.
+    first = doc.lstrip().partition("\n")[0]
+    return first.splitlines()[0].strip() if first else ""
 
 
 def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -191,7 +194,10 @@ def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _location(func: Callable[..., Any]) -> tuple[str, int]:
-    original = func if getattr(func, "__wrapped__", None) is None else _unwrap(func)
+    if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
+        original: Callable[..., Any] = func  # the common case: a plain function, unwrapped
+    else:
+        original = func if getattr(func, "__wrapped__", None) is None else _unwrap(func)
     code = getattr(original, "__code__", None)
     if code is not None:
         filename = code.co_filename
@@ -207,61 +213,84 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
         return "<unknown>", 0
 
 
-def _join_flow(spec: _StepSpec, flow_name: str) -> None:
-    """Register ``spec`` as a step of ``flow_name``; idempotent for the same flow."""
-    if spec.flow is not None and spec.flow != flow_name:
-        msg = (
-            f"Step {spec.name!r} ({_qualname(spec.func)}) already belongs to flow "
-            f"{spec.flow!r} and cannot also join flow {flow_name!r}; a step is part of one flow."
-        )
-        raise FlowDefinitionError(msg)
+def _join_flow(step: StepInfo, flow_name: str) -> None:
+    """Make ``step`` a step of ``flow_name`` and register it; idempotent for the same flow."""
+    if step.flow:
+        if step.flow != flow_name:
+            msg = (
+                f"Step {step.name!r} ({_qualname(step._func)}) already belongs to flow "
+                f"{step.flow!r} and cannot also join flow {flow_name!r}; a step is part of one "
+                "flow."
+            )
+            raise FlowDefinitionError(msg)
+        register(step)  # joined before (a class given @flow twice, say): the same record again
+        return
     after: list[str] = []
     linked = False  # whether after= named decorated steps rather than strings only
-    for ref in spec.after:
+    for ref in step._refs:
         if isinstance(ref, str):
             after.append(ref)
             continue
         linked = True
-        if ref.flow is not None and ref.flow != flow_name:
+        if ref.flow and ref.flow != flow_name:
             msg = (
-                f"Step {spec.name!r} of flow {flow_name!r} declares after={ref.name!r}, which is "
+                f"Step {step.name!r} of flow {flow_name!r} declares after={ref.name!r}, which is "
                 f"a step of flow {ref.flow!r}; after= links steps within one flow."
             )
             raise FlowDefinitionError(msg)
         after.append(ref.name)
-    func = spec.func
+    func = step._func
     file, line = _location(func)
-    info = StepInfo(
-        spec.name,
-        flow_name,
-        spec.entrypoint,
-        # Names only: the tuple the decorator already holds will do, one object fewer per step.
-        # Decorated steps and names may still name the same step twice: once is enough.
-        tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", spec.after),
-        getattr(func, "__module__", None) or "<unknown>",
-        _qualname(func),
-        file,
-        line,
-        _first_doc_line(func),
-        spec.kind,
+    if type(func) is FunctionType:  # these attributes are always there, of these types
+        module, qualname, doc = func.__module__ or "<unknown>", func.__qualname__, func.__doc__
+    else:
+        module = getattr(func, "__module__", None) or "<unknown>"
+        qualname, doc = _qualname(func), getattr(func, "__doc__", None)
+    # Names only: the tuple the decorator already holds will do, one object fewer per step.
+    # Decorated steps and names may still name the same step twice: once is enough.
+    step.after = tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", step._refs)
+    step.module = module
+    step.qualname = qualname
+    step.file = file
+    step.line = line
+    step.doc = _first_doc_line(doc)
+    noted = step._noted
+    if noted:
+        # While the record is still the writable class, hashed by identity, as it was noted.
+        note_attached(step)
+        step._noted = False
+    step.flow = flow_name
+    step.__class__ = StepInfo  # from here on immutable, and what the registry hands out
+    try:
+        register(step)
+    except BaseException:
+        # Not registered, so not in the flow: back to the record it was, to be reported again.
+        object.__setattr__(step, "__class__", _StepFields)
+        step.flow = ""
+        if noted:
+            _note(step)
+        raise
+
+
+def _note(step: StepInfo) -> None:
+    """List ``step`` as decorated but in no flow yet, for validate_flows()."""
+    file, line = _location(step._func)
+    qualname = _qualname(step._func)
+    note_unattached(
+        step, name=step.name, qualname=qualname, file=file, line=line, entry=step.entrypoint
     )
-    register(info)
-    spec.flow = flow_name
-    spec.info = info
-    if spec.noted:
-        note_attached(spec)
-        spec.noted = False
+    step._noted = True
 
 
 # -- run time -----------------------------------------------------------------------------------
 
 
-def _unregistered(spec: _StepSpec) -> FlowDefinitionError:
-    what = "Entrypoint" if spec.entrypoint else "Step"
+def _unregistered(step: StepInfo) -> FlowDefinitionError:
+    what = "Entrypoint" if step.entrypoint else "Step"
     return FlowDefinitionError(
-        f"{what} {spec.name!r} ({_qualname(spec.func)}) is not part of any flow; put "
+        f"{what} {step.name!r} ({_qualname(step._func)}) is not part of any flow; put "
         f'@flow("name") on its class or above the function, or name the flow in the decorator: '
-        f'@{"entrypoint" if spec.entrypoint else "step"}("flow_name").'
+        f'@{"entrypoint" if step.entrypoint else "step"}("flow_name").'
     )
 
 
@@ -444,13 +473,18 @@ class _ObservedSpan:
             self._span.__exit__(*exc_info)
 
 
-def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
-    if spec.entrypoint:
+# Each wrapper closes over the step's record alone, and finds the function in it: one closure
+# cell per decorated function rather than two, for the same work per call (the record's flow
+# is checked instead of a separate StepInfo being looked up).
+
+
+def _function_wrapper(step: StepInfo) -> Callable[..., Any]:
+    if step.entrypoint:
 
         def entry_wrapper(*args: Any, **kwargs: Any) -> Any:
-            info = spec.info
-            if info is None:
-                raise _unregistered(spec)
+            info = step
+            if not info.flow:
+                raise _unregistered(info)
             flow_token = _flow_set(_new_context(_flow_get(), info))
             try:
                 backend = _config.backend or _config.get_backend()
@@ -459,17 +493,17 @@ def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[...
                 except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
                     recording = _check_failed(backend, exc, info)
                 if recording or observed.steps:
-                    return _run_step(backend, recording, info, func, args, kwargs)
-                return func(*args, **kwargs)
+                    return _run_step(backend, recording, info, info._func, args, kwargs)
+                return info._func(*args, **kwargs)
             finally:
                 _flow_reset(flow_token)
 
         return entry_wrapper
 
     def step_wrapper(*args: Any, **kwargs: Any) -> Any:
-        info = spec.info
-        if info is None:
-            raise _unregistered(spec)
+        info = step
+        if not info.flow:
+            raise _unregistered(info)
         if _flow_get() is None:
             raise _outside_flow(info)
         backend = _config.backend or _config.get_backend()
@@ -478,24 +512,23 @@ def _function_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[...
         except Exception as exc:  # noqa: BLE001 - telemetry never breaks the application
             recording = _check_failed(backend, exc, info)
         if recording or observed.steps:
-            return _run_step(backend, recording, info, func, args, kwargs)
-        return func(*args, **kwargs)
+            return _run_step(backend, recording, info, info._func, args, kwargs)
+        return info._func(*args, **kwargs)
 
     return step_wrapper
 
 
-def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> Callable[..., Any]:
-    entry = spec.entrypoint
-
+def _coroutine_wrapper(step: StepInfo) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        info = spec.info
-        if info is None:
-            raise _unregistered(spec)
+        info = step
+        if not info.flow:
+            raise _unregistered(info)
+        func: Callable[..., Awaitable[Any]] = info._func
         # A coroutine runs in one task from start to end, so setting and resetting the context
         # variables around the await is safe; the span covers the whole coroutine.
         parent = _flow_get()
         flow_token = None
-        if entry:
+        if info.entrypoint:
             flow_token = _flow_set(_new_context(parent, info))
         elif parent is None:
             raise _outside_flow(info)
@@ -528,13 +561,12 @@ def _coroutine_wrapper(func: Callable[..., Awaitable[Any]], spec: _StepSpec) -> 
     return wrapper
 
 
-def _generator_wrapper(
-    func: Callable[..., Generator[Any, Any, Any]], spec: _StepSpec
-) -> Callable[..., Any]:
+def _generator_wrapper(step: StepInfo) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        info = spec.info
-        if info is None:
-            raise _unregistered(spec)
+        info = step
+        if not info.flow:
+            raise _unregistered(info)
+        func: Callable[..., Generator[Any, Any, Any]] = info._func
         # The generator's body runs in a private copy of the caller's context, entered at every
         # resume and left at every yield. The flow context and the span are current inside the
         # generator for its whole iteration, and never leak to the code consuming it.
@@ -622,13 +654,12 @@ def _first_asend(inner: AsyncGenerator[Any, Any]) -> Awaitable[Any]:
         sys.set_asyncgen_hooks(*hooks)
 
 
-def _async_generator_wrapper(
-    func: Callable[..., AsyncGenerator[Any, Any]], spec: _StepSpec
-) -> Callable[..., Any]:
+def _async_generator_wrapper(step: StepInfo) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        info = spec.info
-        if info is None:
-            raise _unregistered(spec)
+        info = step
+        if not info.flow:
+            raise _unregistered(info)
+        func: Callable[..., AsyncGenerator[Any, Any]] = info._func
         # Same private-context scheme as for generators; each step of the async generator is
         # awaited through _RunIn so that its code, including what it awaits, runs in that context.
         private = contextvars.copy_context()
@@ -661,19 +692,46 @@ def _async_generator_wrapper(
     return wrapper
 
 
-def _make_wrapper(func: Callable[..., Any], spec: _StepSpec) -> Callable[..., Any]:
-    kind = spec.kind
+# What functools.update_wrapper() copies onto a wrapper, by Python version. For the versions
+# known here, a plain function's are copied directly (half the time, at thousands of steps per
+# import); any other set of attributes goes through update_wrapper() itself.
+_ASSIGNED_UP_TO_3_11 = ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__")
+_COPY_DIRECTLY = functools.WRAPPER_UPDATES == ("__dict__",) and functools.WRAPPER_ASSIGNMENTS in (
+    _ASSIGNED_UP_TO_3_11,
+    (*_ASSIGNED_UP_TO_3_11, "__type_params__"),  # 3.12 and 3.13
+)
+_TYPE_PARAMS = "__type_params__" in functools.WRAPPER_ASSIGNMENTS
+
+
+def _make_wrapper(step: StepInfo) -> Callable[..., Any]:
+    kind = step.kind
+    func = step._func
+    wrapper: Any
     if kind == "async_generator":
-        wrapper = _async_generator_wrapper(func, spec)
+        wrapper = _async_generator_wrapper(step)
     elif kind == "coroutine":
-        wrapper = _coroutine_wrapper(func, spec)
+        wrapper = _coroutine_wrapper(step)
     elif kind == "generator":
-        wrapper = _generator_wrapper(func, spec)
+        wrapper = _generator_wrapper(step)
     else:
-        wrapper = _function_wrapper(func, spec)
-    functools.update_wrapper(wrapper, func)
-    setattr(wrapper, _SPEC_ATTR, spec)
-    return wrapper
+        wrapper = _function_wrapper(step)
+    if _COPY_DIRECTLY and type(func) is FunctionType:
+        # Exactly what functools.update_wrapper(wrapper, func) does for a function.
+        wrapper.__module__ = func.__module__
+        wrapper.__name__ = func.__name__
+        wrapper.__qualname__ = func.__qualname__
+        wrapper.__doc__ = func.__doc__
+        wrapper.__annotations__ = func.__annotations__
+        if _TYPE_PARAMS:
+            wrapper.__type_params__ = getattr(func, "__type_params__", ())  # pragma: no cover
+        attributes = func.__dict__
+        if attributes:
+            wrapper.__dict__.update(attributes)
+        wrapper.__wrapped__ = func
+    else:
+        functools.update_wrapper(wrapper, func)
+    setattr(wrapper, _SPEC_ATTR, step)
+    return cast("Callable[..., Any]", wrapper)
 
 
 # -- the decorators -----------------------------------------------------------------------------
@@ -690,18 +748,33 @@ def _check_first_argument(value: object, decorator: str) -> None:
     raise TypeError(msg)
 
 
+def _decorated_twice(target: object) -> FlowDefinitionError:
+    return FlowDefinitionError(
+        f"{_qualname(target)!r} is already an entrypoint or step; "
+        "use one penstock decorator per function."
+    )
+
+
 def _decorate(  # noqa: PLR0917 - positional: runs once per decorated function at import
-    target: Any,
     decorator: str,
     entrypoint: bool,
     flow_name: str | None,
-    after: tuple[str | _StepSpec, ...],
+    after: tuple[str | StepInfo, ...],
     name: str | None,
+    target: Any,
 ) -> Any:
-    if type(target) is not FunctionType:  # plain functions, by far the most common, skip these
+    """Make ``target`` a step; the decorator's own arguments come first, for functools.partial."""
+    if type(target) is FunctionType:
+        # Plain functions, by far the most common, skip the checks below: only their own
+        # attributes can make them a step already, and their code tells their kind.
+        if isinstance(target.__dict__.get(_SPEC_ATTR), _StepFields):
+            raise _decorated_twice(target)
+        flags = target.__code__.co_flags
+        kind: StepKind = "function" if not flags & _CO_ASYNC_OR_GENERATOR else _kind_of(target)
+    else:
         if isinstance(target, (classmethod, staticmethod)):
             # @step above @classmethod: wrap the function inside and rebuild the same descriptor.
-            inner = _decorate(target.__func__, decorator, entrypoint, flow_name, after, name)
+            inner = _decorate(decorator, entrypoint, flow_name, after, name, target.__func__)
             return type(target)(inner)
         if isinstance(target, type):
             msg = (
@@ -710,15 +783,12 @@ def _decorate(  # noqa: PLR0917 - positional: runs once per decorated function a
             )
             raise TypeError(msg)
         if not callable(target):
-            kind = type(target).__name__
-            msg = f"@{decorator} decorates functions and methods, got {kind}: {target!r}."
+            what = type(target).__name__
+            msg = f"@{decorator} decorates functions and methods, got {what}: {target!r}."
             raise TypeError(msg)
-    if _spec_of(target) is not None:
-        msg = (
-            f"{_qualname(target)!r} is already an entrypoint or step; "
-            "use one penstock decorator per function."
-        )
-        raise FlowDefinitionError(msg)
+        if _spec_of(target) is not None:
+            raise _decorated_twice(target)
+        kind = _kind_of(target)
     step_name = name if name is not None else getattr(target, "__name__", None)
     if step_name is None or (name is None and step_name == "<lambda>"):
         msg = (
@@ -726,16 +796,12 @@ def _decorate(  # noqa: PLR0917 - positional: runs once per decorated function a
             f'write {decorator}(..., name="what_it_does")(...).'
         )
         raise FlowDefinitionError(msg)
-    spec = _StepSpec(target, step_name, entrypoint, after)
-    wrapper = _make_wrapper(target, spec)
+    step = _new_step(target, step_name, entrypoint, after, kind)
+    wrapper = _make_wrapper(step)
     if flow_name is not None:
-        _join_flow(spec, flow_name)
+        _join_flow(step, flow_name)
     else:
-        file, line = _location(target)
-        note_unattached(
-            spec, name=spec.name, qualname=_qualname(target), file=file, line=line, entry=entrypoint
-        )
-        spec.noted = True
+        _note(step)
     return wrapper
 
 
@@ -763,24 +829,15 @@ def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
         >>> handle()
         True
     """
-    _check_first_argument(func_or_flow, "entrypoint")
+    if type(func_or_flow) is not str:  # a flow's name, the usual argument, needs no checking
+        _check_first_argument(func_or_flow, "entrypoint")
     if func_or_flow is not None and not isinstance(func_or_flow, str):
-        return _decorate(
-            func_or_flow,
-            "entrypoint",
-            True,
-            None,
-            (),
-            None if name is None else _check_name(name, "The entrypoint's name="),
-        )
+        step_name = None if name is None else _check_name(name, "The entrypoint's name=")
+        return _decorate("entrypoint", True, None, (), step_name, func_or_flow)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The entrypoint's name=")
-
-    def decorate(target: T) -> T:
-        result: T = _decorate(target, "entrypoint", True, flow_name, (), step_name)
-        return result
-
-    return decorate
+    # A partial rather than a closure: cheaper to make and to call, once per decorated function.
+    return functools.partial(_decorate, "entrypoint", True, flow_name, (), step_name)
 
 
 @overload
@@ -818,21 +875,17 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
         >>> begin()
         42
     """
-    _check_first_argument(func_or_flow, "step")
+    if type(func_or_flow) is not str:  # a flow's name, the usual argument, needs no checking
+        _check_first_argument(func_or_flow, "step")
     if func_or_flow is not None and not isinstance(func_or_flow, str):
         if after is not None or name is not None:  # pragma: no cover - guarded by the overloads
             msg = "@step(...) with options takes the flow name, if any, as its only positional."
             raise TypeError(msg)
-        return _decorate(func_or_flow, "step", False, None, (), None)
+        return _decorate("step", False, None, (), None, func_or_flow)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The step's name=")
-    refs = _normalize_after(after)
-
-    def decorate(target: T) -> T:
-        result: T = _decorate(target, "step", False, flow_name, refs, step_name)
-        return result
-
-    return decorate
+    refs = (after,) if type(after) is str and after.strip() else _normalize_after(after)
+    return functools.partial(_decorate, "step", False, flow_name, refs, step_name)
 
 
 @overload
@@ -898,7 +951,7 @@ def _apply_flow(target: T, flow_name: str) -> T:
             raise FlowDefinitionError(msg)
         for spec in specs:
             # Methods that named their own flow (explicit form) are already registered there.
-            if spec.flow is None or spec.flow == flow_name:
+            if not spec.flow or spec.flow == flow_name:
                 _join_flow(spec, flow_name)
         target.__penstock_flow__ = flow_name  # type: ignore[attr-defined]
         return target

@@ -39,10 +39,6 @@ def _same_definition(old: StepInfo, new: StepInfo) -> bool:
     return old.qualname == new.qualname and (old.module == new.module or old.file == new.file)
 
 
-def _origin_of(module: str) -> object:
-    return getattr(sys.modules.get(module), "__spec__", None)
-
-
 def register(info: StepInfo) -> None:
     """Add ``info`` to its flow, replacing an earlier import of the same definition.
 
@@ -50,7 +46,8 @@ def register(info: StepInfo) -> None:
         FlowDefinitionError: Another definition already uses the step's name in that flow.
     """
     name = info.name
-    origin = _origin_of(info.module)
+    # The module's spec is one object per execution of the module (see _origins).
+    origin = getattr(sys.modules.get(info.module), "__spec__", None)
     with _lock:
         steps = _flows.get(info.flow)
         if steps is None:  # the origins first: a flow is never without them
@@ -59,19 +56,15 @@ def register(info: StepInfo) -> None:
         else:
             origins = _origins[info.flow]
         old = steps.get(name)
-        redefined = (
-            old is not None
-            and origin is not None
-            and origins.get(name) is origin
-            and old.line != info.line
-        )
-        if old is not None and (redefined or not _same_definition(old, info)):
-            msg = (
-                f"Step {info.name!r} is defined twice in flow {info.flow!r}: {old.qualname} at "
-                f"{old.location} and {info.qualname} at {info.location}; give one of them a "
-                "different name with name=... or remove the duplicate."
-            )
-            raise FlowDefinitionError(msg)
+        if old is not None:
+            redefined = origin is not None and origins.get(name) is origin and old.line != info.line
+            if redefined or not _same_definition(old, info):
+                msg = (
+                    f"Step {info.name!r} is defined twice in flow {info.flow!r}: {old.qualname} "
+                    f"at {old.location} and {info.qualname} at {info.location}; give one of them "
+                    "a different name with name=... or remove the duplicate."
+                )
+                raise FlowDefinitionError(msg)
         steps[name] = info
         origins[name] = origin
 

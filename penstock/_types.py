@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Literal
 
     StepKind = Literal["function", "coroutine", "generator", "async_generator"]
@@ -84,9 +84,34 @@ _STEP_FIELDS = (
 
 
 class _StepFields:
-    """The storage of a StepInfo, still writable: what ``StepInfo.__new__`` fills in."""
+    """The storage of a StepInfo, still writable.
 
-    __slots__ = _STEP_FIELDS
+    The decorators make one of these per decorated function and fill it in as they learn about
+    the step; when the step joins its flow, the very same object becomes its StepInfo (see
+    ``_step_info``). One record per step rather than a decorator's note plus a StepInfo: a large
+    project decorates thousands of functions, and every object made then lives, and is looked at
+    by the garbage collector, until the process ends.
+
+    Besides the public fields, three private ones serve the decorators: the function the step
+    runs, whether it is listed as not yet in a flow, and ``after=`` as declared (names and
+    decorated steps). A step that has not joined a flow has an empty ``flow``.
+    """
+
+    __slots__ = (*_STEP_FIELDS, "__weakref__", "_func", "_noted", "_refs")
+
+    name: str
+    flow: str
+    entrypoint: bool
+    after: tuple[str, ...]
+    module: str
+    qualname: str
+    file: str
+    line: int
+    doc: str
+    kind: StepKind
+    _func: Callable[..., Any]
+    _noted: bool
+    _refs: tuple[str | StepInfo, ...]
 
 
 class StepInfo(_StepFields, _Frozen):
@@ -116,17 +141,6 @@ class StepInfo(_StepFields, _Frozen):
     __slots__ = ()
     _field_names = _STEP_FIELDS
 
-    name: str
-    flow: str
-    entrypoint: bool
-    after: tuple[str, ...]
-    module: str
-    qualname: str
-    file: str
-    line: int
-    doc: str
-    kind: StepKind
-
     def __new__(  # noqa: PLR0917 - one argument per field
         cls,
         name: str,
@@ -146,10 +160,10 @@ class StepInfo(_StepFields, _Frozen):
             for field, value in zip(_STEP_FIELDS, values, strict=True):
                 _set(made, field, value)
             return made
-        # A large project creates thousands of these while it imports. Storing each field
-        # through object.__setattr__ (this class's own __setattr__ refuses) would cost five
-        # times as much as filling in the writable storage class and then switching the object
-        # over to this class, whose layout is the same.
+        # Storing each field through object.__setattr__ (this class's own __setattr__ refuses)
+        # would cost five times as much as filling in the writable storage class and then
+        # switching the object over to this class, whose layout is the same. (The decorators
+        # make their records the same way, without calling the class: see _decorators.py.)
         info: Any = _new_fields(_StepFields)
         info.name = name
         info.flow = flow

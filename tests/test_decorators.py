@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -644,3 +645,131 @@ def test_ids_do_not_depend_on_the_global_random_seed() -> None:
     assert first != second
     random.seed(42)
     assert random.random() == after_first, "penstock must not consume the application's sequence"
+
+
+def test_wrapper_metadata_matches_functools_wraps() -> None:
+    """The direct copy of a function's metadata gives what functools.update_wrapper gives."""
+    import functools
+
+    def original(a: int, *, b: str = "") -> str:
+        """Summary."""
+        return f"{a}{b}"
+
+    original.custom = "kept"  # type: ignore[attr-defined]
+    original.__wrapped__ = len  # type: ignore[attr-defined] - replaced by the original itself
+
+    ours = step("metadata_flow")(original)
+
+    def reference(*args: Any, **kwargs: Any) -> Any: ...
+
+    functools.update_wrapper(reference, original)
+    for attribute in (*functools.WRAPPER_ASSIGNMENTS, "__wrapped__"):
+        assert getattr(ours, attribute) == getattr(reference, attribute), attribute
+    assert ours.__annotations__ is original.__annotations__
+    assert ours.custom == "kept"  # type: ignore[attr-defined]
+    assert ours.__wrapped__ is original  # type: ignore[attr-defined]
+    assert {k: v for k, v in vars(ours).items() if k != "__penstock_step__"} == vars(reference)
+
+
+def test_callable_objects_get_their_metadata_from_update_wrapper() -> None:
+    class Handler:
+        """Handles things."""
+
+        __name__ = "handler"
+        __qualname__ = "Handler.instance"
+
+        def __call__(self) -> str:
+            return "handled"
+
+    instance = Handler()
+    wrapped = entrypoint("callable_object_flow")(instance)
+    assert wrapped() == "handled"
+    assert wrapped.__wrapped__ is instance
+    assert wrapped.__name__ == "handler"
+    assert wrapped.__doc__ == "Handles things."
+    assert get_flow("callable_object_flow").steps["handler"].doc == "Handles things."
+
+
+_doc_cases = itertools.count()
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (None, ""),
+        ("", ""),
+        ("   \n\t\n", ""),
+        ("One line.", "One line."),
+        ("  Padded.  ", "Padded."),
+        ("\n\n    After blank lines.\n\n    Body.\n    ", "After blank lines."),
+        ("Windows line\r\nends.", "Windows line"),
+        ("Old Mac\rline ends.", "Old Mac"),
+        ("Tab\tinside, then\u2028a line separator", "Tab\tinside, then"),
+    ],
+)
+def test_doc_is_the_first_non_blank_line(doc: str | None, expected: str) -> None:
+    def documented() -> None: ...
+
+    documented.__doc__ = doc
+    name = f"case_{next(_doc_cases)}"
+    step("doc_lines", name=name)(documented)
+    assert get_flow("doc_lines").steps[name].doc == expected
+    # The same answer as the obvious definition.
+    lines = [line.strip() for line in (doc or "").splitlines() if line.strip()]
+    assert expected == (lines[0] if lines else "")
+
+
+def test_a_step_is_one_record_that_becomes_its_step_info(step_records: CapturedRecords) -> None:
+    """What the registry holds is what the running step reports: one object, immutable."""
+    from penstock._context import _current_step
+
+    seen: list[object] = []
+
+    @entrypoint("one_record")
+    def start() -> None:
+        seen.append(_current_step.get())
+
+    start()  # recorded (step_records), so the step is made current
+    assert len(step_records) == 2
+    registered = get_flow("one_record").steps["start"]
+    assert seen == [registered]
+    assert seen[0] is registered
+    with pytest.raises(AttributeError, match="immutable"):
+        registered.name = "other"  # type: ignore[misc]
+
+
+def test_a_step_refused_by_the_registry_stays_out_of_every_flow() -> None:
+    """A duplicate name leaves the second step unregistered, runnable nowhere, listed as such."""
+    from penstock._registry import _orphan_problems
+
+    @entrypoint("refused_flow")
+    def start() -> None: ...
+
+    class Duplicate:
+        @entrypoint
+        def start(self) -> None: ...
+
+    with pytest.raises(FlowDefinitionError, match="defined twice"):
+        flow("refused_flow")(Duplicate)
+    assert get_flow("refused_flow").steps["start"].qualname.endswith("<locals>.start")
+    with pytest.raises(FlowDefinitionError, match="is not part of any flow"):
+        Duplicate().start()
+    orphans = [p for p in _orphan_problems() if p.step == "start" and "Duplicate" in p.message]
+    assert len(orphans) == 1
+    # Where its name is free, the same class joins a flow after all.
+    flow("accepted_flow")(Duplicate)
+    assert "start" in get_flow("accepted_flow").steps
+    assert not [p for p in _orphan_problems() if "Duplicate" in p.message]
+
+
+def test_giving_a_class_the_same_flow_twice_is_harmless() -> None:
+    @flow("twice_flow")
+    class Twice:
+        @entrypoint
+        def start(self) -> str:
+            return "ran"
+
+    before = get_flow("twice_flow").steps["start"]
+    flow("twice_flow")(Twice)
+    assert get_flow("twice_flow").steps["start"] is before
+    assert Twice().start() == "ran"
