@@ -25,6 +25,7 @@ from penstock._context import (
     _incoming_id,
     observed,
 )
+from penstock._registry import _lock as _registry_lock
 from penstock._registry import note_attached, note_unattached, register
 from penstock._types import StepInfo, _StepFields
 from penstock.errors import FlowDefinitionError, NotInFlowError
@@ -45,6 +46,7 @@ T = TypeVar("T")
 
 _SPEC_ATTR = "__penstock_step__"
 _new_record = object.__new__
+_set_field = object.__setattr__  # StepInfo's own __setattr__ refuses, as it should for users
 
 
 def _new_step(
@@ -215,16 +217,12 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
 
 def _join_flow(step: StepInfo, flow_name: str) -> None:
     """Make ``step`` a step of ``flow_name`` and register it; idempotent for the same flow."""
-    if step.flow:
-        if step.flow != flow_name:
-            msg = (
-                f"Step {step.name!r} ({_qualname(step._func)}) already belongs to flow "
-                f"{step.flow!r} and cannot also join flow {flow_name!r}; a step is part of one "
-                "flow."
-            )
-            raise FlowDefinitionError(msg)
-        register(step)  # joined before (a class given @flow twice, say): the same record again
-        return
+    if step.flow and step.flow != flow_name:
+        msg = (
+            f"Step {step.name!r} ({_qualname(step._func)}) already belongs to flow "
+            f"{step.flow!r} and cannot also join flow {flow_name!r}; a step is part of one flow."
+        )
+        raise FlowDefinitionError(msg)
     after: list[str] = []
     linked = False  # whether after= named decorated steps rather than strings only
     for ref in step._refs:
@@ -239,10 +237,14 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
             )
             raise FlowDefinitionError(msg)
         after.append(ref.name)
+    if step.flow:
+        register(step, flow_name)  # joined before (a class given @flow twice, say): once more
+        return
     func = step._func
     file, line = _location(func)
     if type(func) is FunctionType:  # these attributes are always there, of these types
         module, qualname, doc = func.__module__ or "<unknown>", func.__qualname__, func.__doc__
+        qualname = qualname or _qualname(func)
     else:
         module = getattr(func, "__module__", None) or "<unknown>"
         qualname, doc = _qualname(func), getattr(func, "__doc__", None)
@@ -254,22 +256,16 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
     step.file = file
     step.line = line
     step.doc = _first_doc_line(doc)
-    noted = step._noted
-    if noted:
-        # While the record is still the writable class, hashed by identity, as it was noted.
-        note_attached(step)
-        step._noted = False
-    step.flow = flow_name
-    step.__class__ = StepInfo  # from here on immutable, and what the registry hands out
-    try:
-        register(step)
-    except BaseException:
-        # Not registered, so not in the flow: back to the record it was, to be reported again.
-        object.__setattr__(step, "__class__", _StepFields)
-        step.flow = ""
-        if noted:
-            _note(step)
-        raise
+    # Registered, then published, under the registry's lock: a reader of the registry sees the
+    # step either not at all or finished, and the wrappers (which read no lock) only run it once
+    # its flow is set, last. A refused step is left exactly as it was, still in no flow.
+    with _registry_lock:
+        register(step, flow_name)
+        if step._noted:  # while the record still hashes by identity, as when it was noted
+            note_attached(step)
+            step._noted = False
+        step.__class__ = StepInfo  # immutable from here on
+        _set_field(step, "flow", flow_name)
 
 
 def _note(step: StepInfo) -> None:

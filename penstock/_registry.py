@@ -39,8 +39,11 @@ def _same_definition(old: StepInfo, new: StepInfo) -> bool:
     return old.qualname == new.qualname and (old.module == new.module or old.file == new.file)
 
 
-def register(info: StepInfo) -> None:
-    """Add ``info`` to its flow, replacing an earlier import of the same definition.
+def register(info: StepInfo, flow: str) -> None:
+    """Add ``info`` to ``flow``, replacing an earlier import of the same definition.
+
+    ``flow`` is given separately because the decorators register a step before they set its
+    ``flow``: a step whose registration fails must not look as if it belonged to one.
 
     Raises:
         FlowDefinitionError: Another definition already uses the step's name in that flow.
@@ -49,20 +52,21 @@ def register(info: StepInfo) -> None:
     # The module's spec is one object per execution of the module (see _origins).
     origin = getattr(sys.modules.get(info.module), "__spec__", None)
     with _lock:
-        steps = _flows.get(info.flow)
+        steps = _flows.get(flow)
         if steps is None:  # the origins first: a flow is never without them
-            origins = _origins[info.flow] = {}
-            steps = _flows[info.flow] = {}
+            origins = _origins[flow] = {}
+            steps = _flows[flow] = {}
         else:
-            origins = _origins[info.flow]
+            origins = _origins[flow]
         old = steps.get(name)
         if old is not None:
             redefined = origin is not None and origins.get(name) is origin and old.line != info.line
             if redefined or not _same_definition(old, info):
                 msg = (
-                    f"Step {info.name!r} is defined twice in flow {info.flow!r}: {old.qualname} "
-                    f"at {old.location} and {info.qualname} at {info.location}; give one of them "
-                    "a different name with name=... or remove the duplicate."
+                    f"Step {info.name!r} is defined twice in flow {flow!r}: {old.qualname} "
+                    # Not info.location: the decorators' record is not a StepInfo yet.
+                    f"at {old.location} and {info.qualname} at {info.file}:{info.line}; give one "
+                    "of them a different name with name=... or remove the duplicate."
                 )
                 raise FlowDefinitionError(msg)
         steps[name] = info

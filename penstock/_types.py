@@ -87,28 +87,21 @@ class _StepFields:
     """The storage of a StepInfo, still writable.
 
     The decorators make one of these per decorated function and fill it in as they learn about
-    the step; when the step joins its flow, the very same object becomes its StepInfo (see
-    ``_step_info``). One record per step rather than a decorator's note plus a StepInfo: a large
-    project decorates thousands of functions, and every object made then lives, and is looked at
-    by the garbage collector, until the process ends.
+    the step; when the step joins its flow, the very same object becomes its StepInfo (its class
+    is switched; ``StepInfo.__new__`` makes its records the same way). One record per step rather
+    than a decorator's note plus a StepInfo: a large project decorates thousands of functions,
+    and every object made then lives, and is looked at by the garbage collector, until the
+    process ends.
 
     Besides the public fields, three private ones serve the decorators: the function the step
-    runs, whether it is listed as not yet in a flow, and ``after=`` as declared (names and
-    decorated steps). A step that has not joined a flow has an empty ``flow``.
+    runs (so the registry keeps a registered step's function alive, as the module defining it
+    does), whether it is listed as not yet in a flow, and ``after=`` as declared (names and
+    decorated steps). A record that has not joined a flow has an empty ``flow``. Records made
+    by ``StepInfo(...)`` or by unpickling have no private fields: nothing reads them there.
     """
 
     __slots__ = (*_STEP_FIELDS, "__weakref__", "_func", "_noted", "_refs")
 
-    name: str
-    flow: str
-    entrypoint: bool
-    after: tuple[str, ...]
-    module: str
-    qualname: str
-    file: str
-    line: int
-    doc: str
-    kind: StepKind
     _func: Callable[..., Any]
     _noted: bool
     _refs: tuple[str | StepInfo, ...]
@@ -140,6 +133,17 @@ class StepInfo(_StepFields, _Frozen):
 
     __slots__ = ()
     _field_names = _STEP_FIELDS
+
+    name: str
+    flow: str
+    entrypoint: bool
+    after: tuple[str, ...]
+    module: str
+    qualname: str
+    file: str
+    line: int
+    doc: str
+    kind: StepKind
 
     def __new__(  # noqa: PLR0917 - one argument per field
         cls,

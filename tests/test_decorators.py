@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -773,3 +774,45 @@ def test_giving_a_class_the_same_flow_twice_is_harmless() -> None:
     flow("twice_flow")(Twice)
     assert get_flow("twice_flow").steps["start"] is before
     assert Twice().start() == "ran"
+
+
+def test_a_step_cannot_run_before_its_registration_finishes() -> None:
+    """Joining publishes the step last, under the registry's lock: no call sees it half-joined."""
+    from penstock._registry import _lock
+
+    class Late:
+        @entrypoint
+        def start(self) -> str:
+            return "ran"
+
+    def join() -> None:
+        flow("late_flow")(Late)
+
+    with _lock:  # the join below waits for it after filling in the record
+        worker = threading.Thread(target=join)
+        worker.start()
+        worker.join(0.2)  # time to get as far as the lock; it cannot get further
+        assert worker.is_alive()
+        with pytest.raises(FlowDefinitionError, match="is not part of any flow"):
+            Late().start()
+    worker.join(5)
+    assert Late().start() == "ran"
+    assert get_flow("late_flow").steps["start"].flow == "late_flow"
+
+
+def test_joining_the_same_flow_again_checks_after_again() -> None:
+    def shared() -> None: ...
+
+    shared_step = step(shared)  # not in a flow yet
+
+    class Uses:
+        @entrypoint
+        def start(self) -> None: ...
+
+        @step(after=shared_step)
+        def then(self) -> None: ...
+
+    flow("rejoin_a")(Uses)
+    flow("rejoin_b")(shared_step)
+    with pytest.raises(FlowDefinitionError, match="which is a step of flow 'rejoin_b'"):
+        flow("rejoin_a")(Uses)
