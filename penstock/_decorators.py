@@ -481,7 +481,16 @@ def _function_wrapper(step: StepInfo) -> Callable[..., Any]:
             info = step
             if not info.flow:
                 raise _unregistered(info)
-            flow_token = _flow_set(_new_context(_flow_get(), info))
+            parent = _flow_get()
+            if parent is None:  # a new flow, the usual case: _new_context() inlined
+                ctx = _new_flow_context(FlowContext)
+                ctx._flow_id = _incoming_get() or "%032x" % (_getrandbits(128) or 1)
+                ctx._metadata = {}
+                ctx._flow_name = info.flow
+                ctx._observation = None
+            else:
+                ctx = _new_context(parent, info)
+            flow_token = _flow_set(ctx)
             try:
                 backend = _config.backend or _config.get_backend()
                 try:
