@@ -6,7 +6,8 @@ import os
 import sys
 import threading
 import warnings
-from typing import TYPE_CHECKING
+
+from penstock._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import logging

@@ -18,17 +18,18 @@ import functools
 import os
 import random
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from penstock._typing import TYPE_CHECKING
 from penstock.errors import NotInFlowError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any, ParamSpec, TypeVar
 
     from penstock._types import StepInfo
 
-P = ParamSpec("P")
-R = TypeVar("R")
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 _MISSING: Any = object()
 

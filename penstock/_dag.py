@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from penstock._registry import get_flow
+from penstock._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import os

@@ -14,7 +14,6 @@ import functools
 import os
 import sys
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from penstock import _config
 from penstock._context import (
@@ -28,11 +27,13 @@ from penstock._context import (
 from penstock._registry import _lock as _registry_lock
 from penstock._registry import note_attached, note_unattached, register
 from penstock._types import StepInfo, _StepFields
+from penstock._typing import TYPE_CHECKING, cast, overload
 from penstock.errors import FlowDefinitionError, NotInFlowError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
     from contextlib import AbstractContextManager
+    from typing import Any, TypeVar
 
     from penstock._observe import Observation
     from penstock._types import StepKind
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     #: What ``after=`` accepts: a step name, a decorated step, or a list of either.
     AfterSpec = str | Callable[..., Any] | Iterable[str | Callable[..., Any]] | None
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 _SPEC_ATTR = "__penstock_step__"

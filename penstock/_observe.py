@@ -17,14 +17,15 @@ import contextlib
 import math
 import threading
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
 
 from penstock import _config
 from penstock._context import _current_flow, observed
+from penstock._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterator
+    from typing import Any
 
     from penstock._types import StepInfo
 

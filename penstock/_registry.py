@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from typing import TYPE_CHECKING
 
 from penstock._types import FlowInfo, StepInfo
+from penstock._typing import TYPE_CHECKING
 from penstock.errors import (
     FlowDefinitionError,
     FlowNotFoundError,

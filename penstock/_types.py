@@ -7,11 +7,12 @@ Plain classes with ``__slots__`` rather than dataclasses: ``import dataclasses``
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, cast
+
+from penstock._typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import Literal
+    from typing import Any, Literal
 
     StepKind = Literal["function", "coroutine", "generator", "async_generator"]
 

@@ -17,9 +17,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from penstock._types import _Frozen
+from penstock._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

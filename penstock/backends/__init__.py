@@ -4,11 +4,14 @@
 own by subclassing :class:`TracingBackend` and passing an instance to :func:`penstock.configure`.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
+from penstock._typing import TYPE_CHECKING
 from penstock.backends.base import TracingBackend
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from penstock.backends.logging import LoggingBackend
 
 __all__ = ["LoggingBackend", "TracingBackend"]

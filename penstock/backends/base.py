@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+
+from penstock._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
+    from typing import Any
 
 __all__ = ["TracingBackend"]
 
