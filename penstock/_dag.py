@@ -102,6 +102,7 @@ class FlowGraph:
         self._rank = rank
         self._offsets = offsets
         self._targets = targets
+        self._indegree = indegree
         self._order, self.acyclic = _topological_order(offsets, targets, indegree)
         self.order = [names[index] for index in self._order]
         self.successors: Mapping[str, list[str]] = _Successors(self)
@@ -222,19 +223,27 @@ def render_mermaid(
     """Render ``graph`` as a Mermaid flowchart (``ids``, when given, from mermaid_ids())."""
     if ids is None:
         ids = mermaid_ids(graph)
+    names, offsets, targets = graph._names, graph._offsets, graph._targets
+    # Worked out by rank, in lists: for a large flow, looking each id up by name in a dict (and
+    # comparing name strings) scattered reads across memory and made rendering scale worse
+    # than linearly.
+    id_of = [ids[name] for name in names]
+    indegree = graph._indegree
+    order = graph._order
     lines = [f"graph {direction}"]
     lines.extend(
-        f"    {ids[name]}[{mermaid_label(name)}]" for name in graph.order if ids[name] != name
+        f"    {id_of[index]}[{mermaid_label(names[index])}]"
+        for index in order
+        if id_of[index] != names[index]
     )
-    names, offsets, targets = graph._names, graph._offsets, graph._targets
-    for index in graph._order:
-        name = names[index]
-        start, end = offsets[index], offsets[index + 1]
-        if start != end:
-            source = ids[name]
-            lines.extend(f"    {source} --> {ids[names[target]]}" for target in targets[start:end])
-        elif name not in graph.has_incoming and ids[name] == name:
-            lines.append(f"    {name}")
+    for index in order:
+        first, stop = offsets[index], offsets[index + 1]
+        source = id_of[index]
+        if first != stop:
+            arrow = f"    {source} --> "
+            lines.extend([arrow + id_of[target] for target in targets[first:stop]])
+        elif not indegree[index] and source == names[index]:
+            lines.append(f"    {source}")
     return "\n".join(lines)
 
 
