@@ -50,7 +50,10 @@ class _LogSpan:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        duration_ms = round((perf_counter() - self._start) * 1000.0, 3)
+        # To the microsecond. Not round(x, 3): that goes through a decimal string and cost a
+        # third of a microsecond, a third of all penstock adds to a recorded step; the two can
+        # differ only where a duration lies exactly halfway between two microseconds.
+        duration_ms = int((perf_counter() - self._start) * 1_000_000.0 + 0.5) / 1000.0
         extra = self._extra
         extra["event"] = "step.end"
         extra["duration_ms"] = duration_ms

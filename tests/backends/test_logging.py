@@ -55,7 +55,9 @@ def test_start_and_end_records_with_extras(step_records: CapturedRecords) -> Non
     assert end.outcome == "ok"  # type: ignore[attr-defined]
     assert isinstance(end.duration_ms, float)  # type: ignore[attr-defined]
     assert end.duration_ms >= 0  # type: ignore[attr-defined]
+    assert end.duration_ms == round(end.duration_ms, 3)  # type: ignore[attr-defined]
     assert end.getMessage().startswith("step.end logged_orders.validate ok in ")
+    assert end.getMessage().endswith(f"{end.duration_ms:.3f} ms")  # type: ignore[attr-defined]
     assert records[0].getMessage() == "step.start logged_orders.receive"
 
 
