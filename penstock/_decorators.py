@@ -26,7 +26,7 @@ from penstock._context import (
 )
 from penstock._registry import _lock as _registry_lock
 from penstock._registry import note_attached, note_unattached, register
-from penstock._types import StepInfo, _StepFields
+from penstock._types import StepInfo, _new_fields, _set, _StepFields
 from penstock._typing import TYPE_CHECKING, cast, overload
 from penstock.errors import FlowDefinitionError, NotInFlowError
 
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 
 _SPEC_ATTR = "__penstock_step__"
-_new_record = object.__new__
-_set_field = object.__setattr__  # StepInfo's own __setattr__ refuses, as it should for users
 
 
 def _new_step(
@@ -62,7 +60,7 @@ def _new_step(
     Typed as the StepInfo it becomes when it joins a flow (``_join_flow``), which is all the
     wrappers ever use it as; until then its ``flow`` is empty and the wrappers refuse to run.
     """
-    step = cast("StepInfo", _new_record(_StepFields))
+    step = cast("StepInfo", _new_fields(_StepFields))
     step.name = name
     step.flow = ""
     step.entrypoint = entrypoint
@@ -266,7 +264,7 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
             note_attached(step)
             step._noted = False
         step.__class__ = StepInfo  # immutable from here on
-        _set_field(step, "flow", flow_name)
+        _set(step, "flow", flow_name)  # StepInfo's own __setattr__ refuses, as it should
 
 
 def _note(step: StepInfo) -> None:
