@@ -231,38 +231,27 @@ def test_check_fails_on_undeclared_transitions(orders: object, tmp_path: Path) -
         orders.run(30)  # type: ignore[attr-defined]
     seen.save(tmp_path / "seen.json")
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
-    command = [sys.executable, "-m", "penstock", "check", "observed_orders"]
-    result = subprocess.run(
-        [*command, "--observed", "seen.json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def check(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "penstock", "check", "observed_orders", *options],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    result = check("--observed", "seen.json")
     assert result.returncode == 1
     (line,) = result.stdout.splitlines()
     assert line.startswith("observed_orders.py:")
     assert (
         "step 'ship' of flow 'orders' ran 10 times with none of its declared predecessors" in line
     )
-    strict = subprocess.run(
-        [*command, "--observed", "seen.json", "--require-all-steps"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    strict = check("--observed", "seen.json", "--require-all-steps")
     assert "step 'invoice' of flow 'orders' never ran in 30 invocations observed" in strict.stdout
-    missing = subprocess.run(
-        [*command, "--observed", "nope.json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    missing = check("--observed", "nope.json")
     assert missing.returncode == 2
     assert "could not read the observation nope.json" in missing.stderr
 
