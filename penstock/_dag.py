@@ -68,6 +68,7 @@ class FlowGraph:
         successors: Each step's successors, sorted (a read-only mapping).
         has_incoming: The steps that some other step leads to.
         acyclic: Whether the flow has no cycle (every step could be placed in order).
+        complete: Whether every ``after=`` names a step of the flow.
     """
 
     def __init__(self, flow: FlowInfo) -> None:
@@ -81,13 +82,17 @@ class FlowGraph:
         find = rank.get
         codes: set[int] = set()
         add = codes.add
+        complete = True
         for name, info in flow.steps.items():
             if info.after:
                 target = rank[name]
                 for before in info.after:
                     source = find(before)
-                    if source is not None:  # a misspelt after= is validation's to report
+                    if source is not None:
                         add(source * count + target)
+                    else:  # a misspelt after= is validation's to report
+                        complete = False
+        self.complete = complete
         edges = sorted(codes)
         offsets = [0] * (count + 1)
         indegree = [0] * count

@@ -25,7 +25,7 @@ from penstock._context import (
     observed,
 )
 from penstock._registry import _lock as _registry_lock
-from penstock._registry import note_attached, note_unattached, register
+from penstock._registry import add_to_flow, note_attached, note_unattached, register
 from penstock._types import StepInfo, _new_fields, _set, _StepFields
 from penstock._typing import TYPE_CHECKING, cast, overload
 from penstock.errors import FlowDefinitionError, NotInFlowError
@@ -48,34 +48,12 @@ if TYPE_CHECKING:
 _SPEC_ATTR = "__penstock_step__"
 
 
-def _new_step(
-    func: Callable[..., Any],
-    name: str,
-    entrypoint: bool,
-    refs: tuple[str | StepInfo, ...],
-    kind: StepKind,
-) -> StepInfo:
-    """The record of a newly decorated function: a StepInfo to be, still writable, in no flow.
-
-    Typed as the StepInfo it becomes when it joins a flow (``_join_flow``), which is all the
-    wrappers ever use it as; until then its ``flow`` is empty and the wrappers refuse to run.
-    """
-    step = cast("StepInfo", _new_fields(_StepFields))
-    step.name = name
-    step.flow = ""
-    step.entrypoint = entrypoint
-    step.after = ()
-    step.kind = kind
-    step._func = func
-    step._noted = False
-    step._refs = refs
-    return step
-
-
 # -- argument checking --------------------------------------------------------------------------
 
 
 def _check_name(value: object, what: str) -> str:
+    if type(value) is str and value and not value.isspace():  # a usable name, the usual case
+        return value
     if not isinstance(value, str):
         msg = f"{what} must be a str, got {type(value).__name__}: {value!r}."
         raise TypeError(msg)
@@ -94,7 +72,7 @@ def _spec_of(obj: object) -> StepInfo | None:
     if isinstance(obj, (classmethod, staticmethod)):
         obj = obj.__func__
     spec = getattr(obj, _SPEC_ATTR, None)
-    # Typed as what it is once joined; see _new_step().
+    # Typed as what it is once joined; see _decorate().
     return cast("StepInfo", spec) if isinstance(spec, _StepFields) else None
 
 
@@ -194,6 +172,10 @@ def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+#: Source file names as functions' code gives them, and as steps show them.
+_files: dict[str, str] = {}
+
+
 def _location(func: Callable[..., Any]) -> tuple[str, int]:
     if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
         original: Callable[..., Any] = func  # the common case: a plain function, unwrapped
@@ -202,10 +184,13 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
     code = getattr(original, "__code__", None)
     if code is not None:
         filename = code.co_filename
-        if "/." in filename or "//" in filename or "\\" in filename:
-            # Normalised, so a path reached through "../" reads as the file it is.
-            filename = os.path.normpath(filename)
-        return filename, code.co_firstlineno
+        file = _files.get(filename)
+        if file is None:
+            # Normalised, so a path reached through "../" reads as the file it is; once per
+            # source file, as a module's functions all come from the same one.
+            needed = "/." in filename or "//" in filename or "\\" in filename
+            file = _files[filename] = os.path.normpath(filename) if needed else filename
+        return file, code.co_firstlineno
     import inspect
 
     try:
@@ -214,14 +199,8 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
         return "<unknown>", 0
 
 
-def _join_flow(step: StepInfo, flow_name: str) -> None:
-    """Make ``step`` a step of ``flow_name`` and register it; idempotent for the same flow."""
-    if step.flow and step.flow != flow_name:
-        msg = (
-            f"Step {step.name!r} ({_qualname(step._func)}) already belongs to flow "
-            f"{step.flow!r} and cannot also join flow {flow_name!r}; a step is part of one flow."
-        )
-        raise FlowDefinitionError(msg)
+def _after_names(step: StepInfo, flow_name: str) -> tuple[str, ...]:
+    """The names ``step`` comes after, its decorated steps checked to be in ``flow_name``."""
     after: list[str] = []
     linked = False  # whether after= named decorated steps rather than strings only
     for ref in step._refs:
@@ -236,7 +215,28 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
             )
             raise FlowDefinitionError(msg)
         after.append(ref.name)
-    if step.flow:
+    # Names only: the tuple the decorator already holds will do, one object fewer per step.
+    # Decorated steps and names may still name the same step twice: once is enough.
+    return tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", step._refs)
+
+
+def _join_flow(step: StepInfo, flow_name: str) -> None:
+    """Make ``step`` a step of ``flow_name`` and register it; idempotent for the same flow."""
+    joined = step.flow
+    if joined and joined != flow_name:
+        msg = (
+            f"Step {step.name!r} ({_qualname(step._func)}) already belongs to flow "
+            f"{joined!r} and cannot also join flow {flow_name!r}; a step is part of one flow."
+        )
+        raise FlowDefinitionError(msg)
+    refs = step._refs
+    # after= as names alone, the usual case, is kept as it is; anything else is looked at.
+    after: tuple[str, ...] = refs  # type: ignore[assignment]
+    for ref in refs:
+        if type(ref) is not str:
+            after = _after_names(step, flow_name)
+            break
+    if joined:
         register(step, flow_name)  # joined before (a class given @flow twice, say): once more
         return
     func = step._func
@@ -247,9 +247,7 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
     else:
         module = getattr(func, "__module__", None) or "<unknown>"
         qualname, doc = _qualname(func), getattr(func, "__doc__", None)
-    # Names only: the tuple the decorator already holds will do, one object fewer per step.
-    # Decorated steps and names may still name the same step twice: once is enough.
-    step.after = tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", step._refs)
+    step.after = after
     step.module = module
     step.qualname = qualname
     step.file = file
@@ -259,7 +257,7 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
     # step either not at all or finished, and the wrappers (which read no lock) only run it once
     # its flow is set, last. A refused step is left exactly as it was, still in no flow.
     with _registry_lock:
-        register(step, flow_name)
+        add_to_flow(step, flow_name)
         if step._noted:  # while the record still hashes by identity, as when it was noted
             note_attached(step)
             step._noted = False
@@ -707,18 +705,18 @@ _COPY_DIRECTLY = functools.WRAPPER_UPDATES == ("__dict__",) and functools.WRAPPE
 _TYPE_PARAMS = "__type_params__" in functools.WRAPPER_ASSIGNMENTS
 
 
-def _make_wrapper(step: StepInfo) -> Callable[..., Any]:
+def _make_wrapper(step: StepInfo) -> Any:
     kind = step.kind
     func = step._func
     wrapper: Any
-    if kind == "async_generator":
-        wrapper = _async_generator_wrapper(step)
+    if kind == "function":
+        wrapper = _function_wrapper(step)
     elif kind == "coroutine":
         wrapper = _coroutine_wrapper(step)
     elif kind == "generator":
         wrapper = _generator_wrapper(step)
     else:
-        wrapper = _function_wrapper(step)
+        wrapper = _async_generator_wrapper(step)
     if _COPY_DIRECTLY and type(func) is FunctionType:
         # Exactly what functools.update_wrapper(wrapper, func) does for a function.
         wrapper.__module__ = func.__module__
@@ -735,7 +733,7 @@ def _make_wrapper(step: StepInfo) -> Callable[..., Any]:
     else:
         functools.update_wrapper(wrapper, func)
     setattr(wrapper, _SPEC_ATTR, step)
-    return cast("Callable[..., Any]", wrapper)
+    return wrapper
 
 
 # -- the decorators -----------------------------------------------------------------------------
@@ -800,7 +798,18 @@ def _decorate(  # noqa: PLR0917 - positional: runs once per decorated function a
             f'write {decorator}(..., name="what_it_does")(...).'
         )
         raise FlowDefinitionError(msg)
-    step = _new_step(target, step_name, entrypoint, after, kind)
+    # The step's record: a StepInfo to be, still writable and in no flow. It is typed as the
+    # StepInfo it becomes when it joins a flow (_join_flow), which is all the wrappers ever use
+    # it as; until then its flow is empty and the wrappers refuse to run.
+    step: StepInfo = _new_fields(_StepFields)  # type: ignore[assignment]
+    step.name = step_name
+    step.flow = ""
+    step.entrypoint = entrypoint
+    step.after = ()
+    step.kind = kind
+    step._func = target
+    step._noted = False
+    step._refs = after
     wrapper = _make_wrapper(step)
     if flow_name is not None:
         _join_flow(step, flow_name)
@@ -835,9 +844,9 @@ def entrypoint(func_or_flow: Any = None, /, *, name: str | None = None) -> Any:
     """
     if type(func_or_flow) is not str:  # a flow's name, the usual argument, needs no checking
         _check_first_argument(func_or_flow, "entrypoint")
-    if func_or_flow is not None and not isinstance(func_or_flow, str):
-        step_name = None if name is None else _check_name(name, "The entrypoint's name=")
-        return _decorate("entrypoint", True, None, (), step_name, func_or_flow)
+        if func_or_flow is not None and not isinstance(func_or_flow, str):
+            step_name = None if name is None else _check_name(name, "The entrypoint's name=")
+            return _decorate("entrypoint", True, None, (), step_name, func_or_flow)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The entrypoint's name=")
     # A partial rather than a closure: cheaper to make and to call, once per decorated function.
@@ -881,14 +890,18 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
     """
     if type(func_or_flow) is not str:  # a flow's name, the usual argument, needs no checking
         _check_first_argument(func_or_flow, "step")
-    if func_or_flow is not None and not isinstance(func_or_flow, str):
-        if after is not None or name is not None:  # pragma: no cover - guarded by the overloads
-            msg = "@step(...) with options takes the flow name, if any, as its only positional."
-            raise TypeError(msg)
-        return _decorate("step", False, None, (), None, func_or_flow)
+        if func_or_flow is not None and not isinstance(func_or_flow, str):
+            if after is not None or name is not None:  # pragma: no cover - see the overloads
+                msg = "@step(...) with options takes the flow name, if any, as its only positional."
+                raise TypeError(msg)
+            return _decorate("step", False, None, (), None, func_or_flow)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The step's name=")
-    refs = (after,) if type(after) is str and after.strip() else _normalize_after(after)
+    refs = (
+        (after,)  # one name, the usual case
+        if type(after) is str and after and not after.isspace()
+        else _normalize_after(after)
+    )
     return functools.partial(_decorate, "step", False, flow_name, refs, step_name)
 
 

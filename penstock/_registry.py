@@ -21,7 +21,9 @@ from penstock.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
+
+    from penstock._dag import FlowGraph
 
 _lock = threading.RLock()
 # flow name -> step name -> StepInfo, both in registration order.
@@ -48,29 +50,34 @@ def register(info: StepInfo, flow: str) -> None:
     Raises:
         FlowDefinitionError: Another definition already uses the step's name in that flow.
     """
+    with _lock:
+        add_to_flow(info, flow)
+
+
+def add_to_flow(info: StepInfo, flow: str) -> None:
+    """:func:`register`, for a caller that holds ``_lock`` already (the decorators do)."""
     name = info.name
     # The module's spec is one object per execution of the module (see _origins).
     origin = getattr(sys.modules.get(info.module), "__spec__", None)
-    with _lock:
-        steps = _flows.get(flow)
-        if steps is None:  # the origins first: a flow is never without them
-            origins = _origins[flow] = {}
-            steps = _flows[flow] = {}
-        else:
-            origins = _origins[flow]
-        old = steps.get(name)
-        if old is not None:
-            redefined = origin is not None and origins.get(name) is origin and old.line != info.line
-            if redefined or not _same_definition(old, info):
-                msg = (
-                    f"Step {info.name!r} is defined twice in flow {flow!r}: {old.qualname} "
-                    # Not info.location: the decorators' record is not a StepInfo yet.
-                    f"at {old.location} and {info.qualname} at {info.file}:{info.line}; give one "
-                    "of them a different name with name=... or remove the duplicate."
-                )
-                raise FlowDefinitionError(msg)
-        steps[name] = info
-        origins[name] = origin
+    steps = _flows.get(flow)
+    if steps is None:  # the origins first: a flow is never without them
+        origins = _origins[flow] = {}
+        steps = _flows[flow] = {}
+    else:
+        origins = _origins[flow]
+    old = steps.get(name)
+    if old is not None:
+        redefined = origin is not None and origins.get(name) is origin and old.line != info.line
+        if redefined or not _same_definition(old, info):
+            msg = (
+                f"Step {info.name!r} is defined twice in flow {flow!r}: {old.qualname} "
+                # Not info.location: the decorators' record is not a StepInfo yet.
+                f"at {old.location} and {info.qualname} at {info.file}:{info.line}; give one "
+                "of them a different name with name=... or remove the duplicate."
+            )
+            raise FlowDefinitionError(msg)
+    steps[name] = info
+    origins[name] = origin
 
 
 def forget_module(module: str) -> None:
@@ -124,11 +131,13 @@ def list_flows() -> list[str]:
 # -- validation ---------------------------------------------------------------------------------
 
 
-def _problems(flow: FlowInfo, *, acyclic: bool | None = None) -> list[FlowProblem]:
-    """Every problem of ``flow``; ``acyclic`` when the caller has already ordered its graph."""
+def _problems(flow: FlowInfo, *, graph: FlowGraph | None = None) -> list[FlowProblem]:
+    """Every problem of ``flow``; ``graph`` when the caller has built the flow's graph already."""
     problems: list[FlowProblem] = []
     steps = flow.steps
     if not steps:  # pragma: no cover - a flow only exists once it has a step
+        return problems
+    if graph is not None and _sound(graph, steps):
         return problems
 
     def problem(step: StepInfo, code: str, message: str, *, about_step: bool = True) -> None:
@@ -164,11 +173,11 @@ def _problems(flow: FlowInfo, *, acyclic: bool | None = None) -> list[FlowProble
                 f"not a step of that flow.{hint}",
             )
 
-    if acyclic is None:
+    if graph is None:
         from penstock._dag import FlowGraph  # _dag imports this module: here, not at the top
 
-        acyclic = FlowGraph(flow).acyclic  # its topological order tells whether there is one
-    if not acyclic:  # the search that names each cycle, only when there is one
+        graph = FlowGraph(flow)
+    if not graph.acyclic:  # the search that names each cycle, only when there is one
         for cycle in _find_cycles(successors):
             first = steps[cycle[0]]
             path = " -> ".join([*cycle, cycle[0]])
@@ -200,6 +209,20 @@ def _problems(flow: FlowInfo, *, acyclic: bool | None = None) -> list[FlowProble
                     "entrypoint; give it an after= that leads back to one.",
                 )
     return problems
+
+
+def _sound(graph: FlowGraph, steps: Mapping[str, StepInfo]) -> bool:
+    """Whether ``graph`` alone shows its flow to have no problem at all, the usual case.
+
+    Without cycles, every step leads back, edge by edge, to a step that nothing leads to; when
+    all of those are entrypoints and every ``after=`` names a step, every step is reachable from
+    an entrypoint. That settles a flow without the searches of :func:`_problems`, which a docs
+    build would otherwise run over thousands of steps.
+    """
+    if not (graph.acyclic and graph.complete):
+        return False
+    incoming = graph.has_incoming
+    return all(steps[name].entrypoint for name in graph.order if name not in incoming)
 
 
 def _reachable(successors: dict[str, list[str]], starts: Iterable[str]) -> set[str]:

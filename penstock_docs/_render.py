@@ -110,7 +110,7 @@ def render(
         steps=steps,
         files=files,
         modules=tuple(sorted({step.module for step in info.steps.values()})),
-        problems=tuple(str(problem) for problem in _problems(info, acyclic=graph.acyclic)),
+        problems=tuple(str(problem) for problem in _problems(info, graph=graph)),
     )
 
 

@@ -128,6 +128,13 @@ def test_the_graph_knows_whether_it_has_a_cycle() -> None:
     assert FlowGraph(get_flow("order_processing")).acyclic is True
 
 
+def test_the_graph_knows_whether_every_after_names_a_step() -> None:
+    _flow_of("whole", [("start", []), ("a", ["start"]), ("b", ["a", "start"])])
+    _flow_of("misspelt", [("start", []), ("a", ["start", "ghost"])])
+    assert FlowGraph(get_flow("whole")).complete is True
+    assert FlowGraph(get_flow("misspelt")).complete is False
+
+
 def test_unknown_flow_and_format() -> None:
     _order_processing()
     with pytest.raises(FlowNotFoundError, match=r"known flows: .*'order_processing'"):

@@ -465,7 +465,7 @@ def test_step_on_a_class_points_to_flow() -> None:
             pass
 
 
-@pytest.mark.parametrize("bad", ["", "   "])
+@pytest.mark.parametrize("bad", ["", "   ", "\t\n", "\u3000"])
 def test_empty_flow_name_is_rejected(bad: str) -> None:
     with pytest.raises(FlowDefinitionError, match="The flow name must not be empty"):
         flow(bad)
@@ -473,6 +473,29 @@ def test_empty_flow_name_is_rejected(bad: str) -> None:
         entrypoint(bad)
     with pytest.raises(FlowDefinitionError, match="The flow name must not be empty"):
         step(bad)
+
+
+@pytest.mark.parametrize("bad", ["", " ", "\u2003\n"])
+def test_blank_step_names_are_rejected(bad: str) -> None:
+    with pytest.raises(FlowDefinitionError, match="The step's name= must not be empty"):
+        step("named_flow", name=bad)
+    with pytest.raises(FlowDefinitionError, match="The entrypoint's name= must not be empty"):
+        entrypoint("named_flow", name=bad)
+    with pytest.raises(FlowDefinitionError, match="A step name in after= must not be empty"):
+        step("named_flow", after=bad)
+
+
+def test_names_may_be_str_subclasses() -> None:
+    class Name(str):
+        pass
+
+    @entrypoint(Name("subclassed_flow"), name=Name("begin"))
+    def begin() -> None: ...
+
+    @step(Name("subclassed_flow"), after=Name("begin"), name=Name("then"))
+    def then() -> None: ...
+
+    assert get_flow("subclassed_flow").edges == (("begin", "then"),)
 
 
 def test_non_string_flow_name_is_a_type_error() -> None:

@@ -353,3 +353,44 @@ def test_joining_a_flow_clears_the_orphan_record() -> None:
     from penstock._registry import _orphan_problems
 
     assert not [p for p in _orphan_problems() if p.step == "start" and "Adopted" in p.message]
+
+
+def test_a_flow_the_graph_shows_sound_gets_the_same_verdict_as_the_full_check() -> None:
+    """The docs' shortcut (no problem, judged from the graph alone) agrees with the searches."""
+    import random
+
+    from penstock._dag import FlowGraph
+    from penstock._registry import _problems
+    from penstock._types import StepInfo
+
+    rng = random.Random(20261122)
+    sound = 0
+    for index in range(600):
+        names = [f"s{n}" for n in range(rng.randint(1, 9))]
+        steps = {}
+        for position, name in enumerate(names):
+            # Mostly earlier steps (a DAG), sometimes a later one (a cycle) or a misspelling.
+            pool = names[:position] or names
+            wanted = rng.randint(1, 2) if rng.random() < 0.9 else 0  # 0: a source of its own
+            after = rng.sample(pool, k=min(len(pool), wanted)) if position else []
+            if rng.random() < 0.05:
+                after.append(rng.choice(names))
+            if rng.random() < 0.05:
+                after.append("ghost")
+            steps[name] = StepInfo(
+                name=name,
+                flow=f"random_{index}",
+                entrypoint=position == 0 or rng.random() < 0.15,
+                after=tuple(after),
+                module=__name__,
+                qualname=name,
+                file=__file__,
+                line=position + 1,
+                doc="",
+                kind="function",
+            )
+        info = FlowInfo(name=f"random_{index}", steps=steps)
+        full = _problems(info)
+        assert _problems(info, graph=FlowGraph(info)) == full
+        sound += not full
+    assert 100 < sound < 500  # both verdicts were put to the test, many times
