@@ -13,6 +13,11 @@ The two builds of a round run back to back, in alternating order, and the projec
 RAM-backed folder (``/dev/shm``) where there is one: on a virtual machine's disk, the write-back
 of one build's files lands in the next build and made file writes vary two- to fivefold.
 
+When valgrind is installed, each build is also run once more under its ``cachegrind`` tool, which
+counts the instructions the build executes. That count does not move with the neighbours on a
+shared machine, so it tells a real change from noise; it is not time (a cache miss costs far more
+than an instruction), so the target is judged on the timings.
+
 Run with ``make bench`` or ``python -m benchmarks.bench_docs``.
 """
 
@@ -103,13 +108,32 @@ def _mkdocs_project(root: Path, *, penstock: bool, theme: str) -> None:
         (root / "docs" / f"page{flow}.md").write_text(_page(flow, penstock=penstock, sphinx=False))
 
 
-def _time(command: list[str], cwd: Path) -> float:
+def _environment() -> dict[str, str]:
     # With bytecode caching on, as in any installed project (the first round writes the caches).
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["NO_MKDOCS_2_WARNING"] = "1"
+    return env
+
+
+def _time(command: list[str], cwd: Path) -> float:
+    env = _environment()
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env)
     return time.perf_counter() - start
+
+
+def _instructions(command: list[str], cwd: Path) -> int | None:
+    """The instructions one run of ``command`` executes, counted by cachegrind; None without it."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    out = cwd.parent / f"{cwd.name}.cachegrind"
+    counted = [valgrind, "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}"]
+    env = _environment()
+    subprocess.run([*counted, *command], cwd=cwd, check=True, capture_output=True, env=env)
+    # The file ends with "summary: N", N the instructions executed (the only event counted).
+    summary = out.read_text(encoding="utf-8").rsplit("summary:", 1)[1]
+    return int(summary.split()[0])
 
 
 def _work_folder() -> str | None:
@@ -119,16 +143,31 @@ def _work_folder() -> str | None:
     return None
 
 
-def _build(base: Path, tool: str, theme: str | None, *, penstock: bool) -> float:
+def _project(base: Path, tool: str, theme: str | None, *, penstock: bool) -> tuple[list[str], Path]:
+    """Write a fresh project; return the command that builds it and the folder to run it in."""
     root = base / f"{tool}-{theme}-{penstock}"
     shutil.rmtree(root, ignore_errors=True)
     if theme is None:
         _sphinx_project(root, penstock=penstock)
-        command = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", ".", "_build"]
-    else:
-        _mkdocs_project(root, penstock=penstock, theme=theme)
-        command = [sys.executable, "-m", "mkdocs", "build", "-q"]
-    return _time(command, root)
+        return [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", ".", "_build"], root
+    _mkdocs_project(root, penstock=penstock, theme=theme)
+    return [sys.executable, "-m", "mkdocs", "build", "-q"], root
+
+
+def _build(base: Path, tool: str, theme: str | None, *, penstock: bool) -> float:
+    return _time(*_project(base, tool, theme, penstock=penstock))
+
+
+def _count(base: Path, tool: str, theme: str | None) -> dict[str, float] | None:
+    """Each side's instructions for one build, and their ratio; None without valgrind."""
+    counts = {
+        with_penstock: _instructions(*_project(base, tool, theme, penstock=with_penstock))
+        for with_penstock in (False, True)
+    }
+    plain, drawn = counts[False], counts[True]
+    if plain is None or drawn is None:
+        return None
+    return {"without": plain, "with": drawn, "ratio": round(drawn / plain, 4)}
 
 
 def run() -> list[dict]:
@@ -170,6 +209,15 @@ def run() -> list[dict]:
             median = statistics.median(paired)
             print(f"Median of the {len(paired)} rounds' own ratios: {median:.2f}x")
             section["paired_median_ratio"] = round(median, 4)
+            counted = _count(base, tool, theme)
+            if counted is None:
+                print("Instructions not counted: valgrind is not installed.")
+            else:
+                print(
+                    f"Instructions executed, one build each (cachegrind): {counted['ratio']:.3f}x "
+                    f"({counted['without']:,.0f} without penstock, {counted['with']:,.0f} with)"
+                )
+            section["instructions"] = counted
             sections.append(section)
     return sections
 
