@@ -32,9 +32,9 @@ from penstock._context import (
 )
 from penstock._dag import generate_dag
 from penstock._decorators import entrypoint, flow, step
-from penstock._observe import Observation, observe
 from penstock._registry import get_flow, list_flows, validate_flow, validate_flows
 from penstock._types import FlowInfo, StepInfo
+from penstock._typing import TYPE_CHECKING
 from penstock._version import __version__
 from penstock.errors import (
     FlowDefinitionError,
@@ -45,6 +45,9 @@ from penstock.errors import (
     NotInFlowError,
     PenstockError,
 )
+
+if TYPE_CHECKING:
+    from penstock._observe import Observation, observe
 
 __all__ = [
     "FlowContext",
@@ -77,3 +80,24 @@ __all__ = [
     "validate_flow",
     "validate_flows",
 ]
+
+#: Public names loaded on first use, with the module that defines them. Observing flows is for
+#: tests and staging runs; every other process would pay for loading it (and the ``contextlib``
+#: and ``math`` it imports) at ``import penstock``.
+_LAZY = {"Observation": "penstock._observe", "observe": "penstock._observe"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'penstock' has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import penstock
 import penstock.backends
 import penstock.errors
@@ -67,12 +69,29 @@ def test_import_defers_the_heavier_standard_library_modules() -> None:
     code = (
         "import sys, penstock; "
         "print(' '.join(m for m in ('json', 'pathlib', 'inspect', 'dataclasses', 'asyncio', "
-        "'logging', 'difflib', 'typing', 're', 'enum') if m in sys.modules))"
+        "'logging', 'difflib', 'typing', 're', 'enum', 'contextlib', 'penstock._observe') "
+        "if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.split() == []
+
+
+def test_observing_is_loaded_on_first_use() -> None:
+    code = (
+        "import sys, penstock; before = 'penstock._observe' in sys.modules; "
+        "from penstock import observe; "
+        "import penstock._observe as module; "
+        "print(before, observe is module.observe, penstock.Observation is module.Observation, "
+        "sorted(set(penstock.__all__) - set(dir(penstock))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip().split(maxsplit=3) == ["False", "True", "True", "[]"]
+    with pytest.raises(AttributeError, match=r"^module 'penstock' has no attribute 'no_such'$"):
+        penstock.no_such  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_wheel_is_typed_and_has_no_required_dependencies(tmp_path: Path) -> None:
