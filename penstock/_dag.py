@@ -8,6 +8,7 @@ algorithm, ties broken alphabetically), and each node's successors alphabeticall
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Mapping
 
 from penstock._registry import get_flow
@@ -66,7 +67,6 @@ class FlowGraph:
     Attributes:
         order: Step names in topological order (Kahn's algorithm, ties alphabetical).
         successors: Each step's successors, sorted (a read-only mapping).
-        has_incoming: The steps that some other step leads to.
         acyclic: Whether the flow has no cycle (every step could be placed in order).
         complete: Whether every ``after=`` names a step of the flow.
     """
@@ -94,24 +94,31 @@ class FlowGraph:
                         complete = False
         self.complete = complete
         edges = sorted(codes)
-        offsets = [0] * (count + 1)
         indegree = [0] * count
         targets = [code % count for code in edges]
-        for code in edges:
-            offsets[code // count + 1] += 1
         for target in targets:
             indegree[target] += 1
-        for index in range(count):
-            offsets[index + 1] += offsets[index]
+        # Edges are sorted by source, so those of the steps before ``index`` are exactly the codes
+        # below ``index * count``: a binary search per step, instead of counting edge by edge.
+        offsets = [bisect_left(edges, index * count) for index in range(count + 1)]
         self._names = names
         self._rank = rank
         self._offsets = offsets
         self._targets = targets
         self._indegree = indegree
         self._order, self.acyclic = _topological_order(offsets, targets, indegree)
-        self.order = [names[index] for index in self._order]
+        self.order = list(map(names.__getitem__, self._order))
         self.successors: Mapping[str, list[str]] = _Successors(self)
-        self.has_incoming = {names[index] for index, degree in enumerate(indegree) if degree}
+
+    @property
+    def has_incoming(self) -> set[str]:
+        """The steps that some other step leads to."""
+        return {name for name, degree in zip(self._names, self._indegree, strict=True) if degree}
+
+    def sources(self) -> list[str]:
+        """The steps nothing leads to, alphabetically."""
+        names, indegree = self._names, self._indegree
+        return [name for name, degree in zip(names, indegree, strict=True) if not degree]
 
     def targets_of(self, name: str) -> list[str]:
         """The steps ``name`` leads to, sorted."""
@@ -208,7 +215,13 @@ def mermaid_label(name: str) -> str:
 
 def mermaid_ids(graph: FlowGraph) -> dict[str, str]:
     """Map each step name to its Mermaid node id: the name itself when that is safe."""
-    taken = {name for name in graph.order if is_plain_mermaid_id(name)}
+    reserved = _MERMAID_RESERVED
+    # is_plain_mermaid_id(), inlined: it runs for every step of every diagram a site draws.
+    taken = {
+        name
+        for name in graph.order
+        if name.isascii() and name.isidentifier() and name not in reserved
+    }
     ids: dict[str, str] = {}
     counter = 0
     for name in graph.order:
@@ -232,15 +245,16 @@ def render_mermaid(
     # Worked out by rank, in lists: for a large flow, looking each id up by name in a dict (and
     # comparing name strings) scattered reads across memory and made rendering scale worse
     # than linearly.
-    id_of = [ids[name] for name in names]
+    id_of = list(map(ids.__getitem__, names))
     indegree = graph._indegree
     order = graph._order
     lines = [f"graph {direction}"]
-    lines.extend(
-        f"    {id_of[index]}[{mermaid_label(names[index])}]"
-        for index in order
-        if id_of[index] != names[index]
-    )
+    if id_of != names:  # some step needs a label of its own (most flows have none)
+        lines.extend(
+            f"    {id_of[index]}[{mermaid_label(names[index])}]"
+            for index in order
+            if id_of[index] != names[index]
+        )
     for index in order:
         first, stop = offsets[index], offsets[index + 1]
         source = id_of[index]

@@ -221,8 +221,7 @@ def _sound(graph: FlowGraph, steps: Mapping[str, StepInfo]) -> bool:
     """
     if not (graph.acyclic and graph.complete):
         return False
-    incoming = graph.has_incoming
-    return all(steps[name].entrypoint for name in graph.order if name not in incoming)
+    return all(steps[name].entrypoint for name in graph.sources())
 
 
 def _reachable(successors: dict[str, list[str]], starts: Iterable[str]) -> set[str]:

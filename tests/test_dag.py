@@ -128,6 +128,13 @@ def test_the_graph_knows_whether_it_has_a_cycle() -> None:
     assert FlowGraph(get_flow("order_processing")).acyclic is True
 
 
+def test_the_graph_lists_its_sources_and_the_steps_with_predecessors() -> None:
+    _flow_of("forked", [("start", []), ("b", ["start"]), ("a", ["start", "b"]), ("lone", [])])
+    graph = FlowGraph(get_flow("forked"))
+    assert graph.sources() == ["lone", "start"]
+    assert graph.has_incoming == {"a", "b"}
+
+
 def test_the_graph_knows_whether_every_after_names_a_step() -> None:
     _flow_of("whole", [("start", []), ("a", ["start"]), ("b", ["a", "start"])])
     _flow_of("misspelt", [("start", []), ("a", ["start", "ghost"])])
