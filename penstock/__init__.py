@@ -81,23 +81,22 @@ __all__ = [
     "validate_flows",
 ]
 
-#: Public names loaded on first use, with the module that defines them. Observing flows is for
-#: tests and staging runs; every other process would pay for loading it (and the ``contextlib``
-#: and ``math`` it imports) at ``import penstock``.
-_LAZY = {"Observation": "penstock._observe", "observe": "penstock._observe"}
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error for them
+    #: Public names loaded on first use, with the module that defines them. Observing flows is
+    #: for tests and staging runs; every other process would pay for loading it (and the
+    #: ``contextlib`` it imports) at ``import penstock``.
+    _LAZY = {"Observation": "penstock._observe", "observe": "penstock._observe"}
 
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            msg = f"module 'penstock' has no attribute {name!r}"
+            raise AttributeError(msg)
+        import importlib
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'penstock' has no attribute {name!r}"
-        raise AttributeError(msg)
-    import importlib
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # found directly from now on
+        return value
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # found directly from now on
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

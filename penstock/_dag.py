@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections.abc import Mapping
+from functools import cached_property
 
 from penstock._registry import get_flow
 from penstock._typing import TYPE_CHECKING
@@ -110,9 +111,9 @@ class FlowGraph:
         self.order = list(map(names.__getitem__, self._order))
         self.successors: Mapping[str, list[str]] = _Successors(self)
 
-    @property
+    @cached_property
     def has_incoming(self) -> set[str]:
-        """The steps that some other step leads to."""
+        """The steps that some other step leads to (worked out on first use, then kept)."""
         return {name for name, degree in zip(self._names, self._indegree, strict=True) if degree}
 
     def sources(self) -> list[str]:

@@ -172,10 +172,6 @@ def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-#: Source file names as functions' code gives them, and as steps show them.
-_files: dict[str, str] = {}
-
-
 def _location(func: Callable[..., Any]) -> tuple[str, int]:
     if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
         original: Callable[..., Any] = func  # the common case: a plain function, unwrapped
@@ -184,13 +180,10 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
     code = getattr(original, "__code__", None)
     if code is not None:
         filename = code.co_filename
-        file = _files.get(filename)
-        if file is None:
-            # Normalised, so a path reached through "../" reads as the file it is; once per
-            # source file, as a module's functions all come from the same one.
-            needed = "/." in filename or "//" in filename or "\\" in filename
-            file = _files[filename] = os.path.normpath(filename) if needed else filename
-        return file, code.co_firstlineno
+        if "/." in filename or "//" in filename or "\\" in filename:
+            # Normalised, so a path reached through "../" reads as the file it is.
+            filename = os.path.normpath(filename)
+        return filename, code.co_firstlineno
     import inspect
 
     try:

@@ -133,6 +133,8 @@ def test_the_graph_lists_its_sources_and_the_steps_with_predecessors() -> None:
     graph = FlowGraph(get_flow("forked"))
     assert graph.sources() == ["lone", "start"]
     assert graph.has_incoming == {"a", "b"}
+    # Worked out once and kept: listing() asks for it once per step that leads nowhere.
+    assert graph.has_incoming is graph.has_incoming
 
 
 def test_the_graph_knows_whether_every_after_names_a_step() -> None:
