@@ -79,7 +79,7 @@ def _spec_of(obj: object) -> StepInfo | None:
 def _normalize_after(after: AfterSpec) -> tuple[str | StepInfo, ...]:
     if after is None:
         return ()
-    if type(after) is str and after.strip():  # the common case, first
+    if type(after) is str and after and not after.isspace():  # one name, the usual case, first
         return (after,)
     if isinstance(after, str) or callable(after) or isinstance(after, (classmethod, staticmethod)):
         items: list[object] = [after]
@@ -890,11 +890,7 @@ def step(func_or_flow: Any = None, /, *, after: AfterSpec = None, name: str | No
             return _decorate("step", False, None, (), None, func_or_flow)
     flow_name = None if func_or_flow is None else _check_name(func_or_flow, "The flow name")
     step_name = None if name is None else _check_name(name, "The step's name=")
-    refs = (
-        (after,)  # one name, the usual case
-        if type(after) is str and after and not after.isspace()
-        else _normalize_after(after)
-    )
+    refs = _normalize_after(after)
     return functools.partial(_decorate, "step", False, flow_name, refs, step_name)
 
 
