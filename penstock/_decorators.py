@@ -193,14 +193,16 @@ def _location(func: Callable[..., Any]) -> tuple[str, int]:
 
 
 def _after_names(step: StepInfo, flow_name: str) -> tuple[str, ...]:
-    """The names ``step`` comes after, its decorated steps checked to be in ``flow_name``."""
+    """The names ``step`` comes after, its decorated steps checked to be in ``flow_name``.
+
+    Only for an ``after=`` that names decorated steps: one of names alone is kept as it is (see
+    _join_flow).
+    """
     after: list[str] = []
-    linked = False  # whether after= named decorated steps rather than strings only
     for ref in step._refs:
         if isinstance(ref, str):
             after.append(ref)
             continue
-        linked = True
         if ref.flow and ref.flow != flow_name:
             msg = (
                 f"Step {step.name!r} of flow {flow_name!r} declares after={ref.name!r}, which is "
@@ -208,9 +210,8 @@ def _after_names(step: StepInfo, flow_name: str) -> tuple[str, ...]:
             )
             raise FlowDefinitionError(msg)
         after.append(ref.name)
-    # Names only: the tuple the decorator already holds will do, one object fewer per step.
-    # Decorated steps and names may still name the same step twice: once is enough.
-    return tuple(dict.fromkeys(after)) if linked else cast("tuple[str, ...]", step._refs)
+    # Decorated steps and names may name the same step twice: once is enough.
+    return tuple(dict.fromkeys(after))
 
 
 def _join_flow(step: StepInfo, flow_name: str) -> None:
@@ -223,7 +224,8 @@ def _join_flow(step: StepInfo, flow_name: str) -> None:
         )
         raise FlowDefinitionError(msg)
     refs = step._refs
-    # after= as names alone, the usual case, is kept as it is; anything else is looked at.
+    # after= as names alone, the usual case, is kept as it is: the tuple the decorator already
+    # holds will do, one object fewer per step. Anything else is looked at.
     after: tuple[str, ...] = refs  # type: ignore[assignment]
     for ref in refs:
         if type(ref) is not str:
