@@ -216,13 +216,7 @@ def mermaid_label(name: str) -> str:
 
 def mermaid_ids(graph: FlowGraph) -> dict[str, str]:
     """Map each step name to its Mermaid node id: the name itself when that is safe."""
-    reserved = _MERMAID_RESERVED
-    # is_plain_mermaid_id(), inlined: it runs for every step of every diagram a site draws.
-    taken = {
-        name
-        for name in graph.order
-        if name.isascii() and name.isidentifier() and name not in reserved
-    }
+    taken = set(filter(is_plain_mermaid_id, graph.order))
     ids: dict[str, str] = {}
     counter = 0
     for name in graph.order:
