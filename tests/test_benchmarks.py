@@ -43,3 +43,40 @@ def test_docs_benchmark_counts_the_instructions_a_command_executes(tmp_path: Pat
     # Python's start-up alone runs tens of millions of instructions; the loop adds millions more.
     assert idle > 10_000_000
     assert busy > idle + 3_000_000
+
+
+def test_docs_benchmark_holds_sphinx_and_material_to_the_target_and_reports_the_bare_theme(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import bench_docs
+
+    # A small project and two rounds a build: the real builds, just fewer of them. Instructions
+    # are not counted here (cachegrind makes each build fifty times slower; the test above
+    # checks the counting).
+    monkeypatch.setattr(bench_docs, "FLOWS", 2)
+    monkeypatch.setattr(bench_docs, "STEPS", 4)
+    monkeypatch.setattr(
+        bench_docs, "CASES", tuple((*case[:2], 2, case[3]) for case in bench_docs.CASES)
+    )
+    monkeypatch.setattr(bench_docs, "_count", lambda *_: None)
+
+    sections = bench_docs.run()
+
+    out = capsys.readouterr().out
+    sphinx, material, bare = sections
+    assert sphinx["title"].startswith("Sphinx build, 2 flows of 4 steps")
+    assert material["title"].startswith("MkDocs build, Material theme,")
+    assert bare["title"].startswith("MkDocs build, bare mkdocs theme,")
+    for held in (sphinx, material):
+        assert held["target"]["limit"] == bench_docs.LIMIT
+        ratio = held["results"][1]["ratio"]
+        assert held["target"]["met"] is (ratio <= bench_docs.LIMIT)
+        assert "worst_case" not in held
+    assert bare["target"] is None
+    assert bare["worst_case"]["under"] is (bare["results"][1]["ratio"] <= bench_docs.LIMIT)
+    assert out.count("Worst case, not a target:") == 1
+    assert out.count("Fastest build of each side:") == 3
+    for section in sections:
+        assert section["results"][0]["ratio"] == 1.0
+        assert section["results"][1]["ns_per_op"] > 0
+        assert section["fastest_ratio"] > 0
