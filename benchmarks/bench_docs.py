@@ -181,6 +181,21 @@ def _count(base: Path, tool: str, theme: str | None) -> dict[str, float] | None:
     return {"without": plain, "with": drawn, "ratio": round(drawn / plain, 4)}
 
 
+def _ratios(drawn: list[float], plain: list[float]) -> tuple[float, float]:
+    """The median of the rounds' own ratios (the figure judged), and the fastest builds' ratio.
+
+    ``drawn[i]`` and ``plain[i]`` are the two builds of round ``i``. They run seconds apart, on
+    one state of the machine; the fastest build of each side, as timeit advises, can come from
+    two different states of a shared machine whose speed wanders for minutes at a time, and once
+    read 1.16x for a Sphinx build whose instruction count was 0.94x and whose median ratio was
+    1.02x. So it is only shown, as a second view.
+    """
+    ratio = statistics.median(
+        with_it / without for with_it, without in zip(drawn, plain, strict=True)
+    )
+    return ratio, min(drawn) / min(plain)
+
+
 def run() -> list[dict]:
     sections = []
     with tempfile.TemporaryDirectory(dir=_work_folder()) as folder:
@@ -189,7 +204,6 @@ def run() -> list[dict]:
         (base / "bench_flows.py").write_text(_flows_module())
         for tool, theme, rounds, held in CASES:
             times: dict[bool, list[float]] = {True: [], False: []}
-            paired: list[float] = []
             for round_index in range(rounds + 1):
                 # Alternating which build goes first, so neither always inherits the other's
                 # leftovers (warm caches, pending disk writes).
@@ -201,17 +215,11 @@ def run() -> list[dict]:
                 if round_index:  # the first round warms the caches up
                     for with_penstock, elapsed in took.items():
                         times[with_penstock].append(elapsed)
-                    paired.append(took[True] / took[False])
-            # Judged on the rounds' own ratios, by their median. The two builds of a round run
-            # seconds apart, on one state of the machine; the fastest build of each side, as
-            # timeit advises (shown as a second view), can come from two different states of a
-            # shared machine whose speed wanders for minutes at a time, and once read 1.16x for
-            # a Sphinx build whose instruction count was 0.94x and whose median ratio was 1.02x.
-            ratio = statistics.median(paired)
+            ratio, fastest = _ratios(times[True], times[False])
             where = "" if theme is None else f", {THEME_NAMES[theme]}"
             section = report(
                 f"{tool} build{where}, {FLOWS} flows of {STEPS} steps "
-                f"(median ns per build; ratio: median of the {len(paired)} rounds' own ratios)",
+                f"(median ns per build; ratio: median of the {rounds} rounds' own ratios)",
                 [
                     Result(
                         "without penstock (plain code blocks)",
@@ -229,7 +237,6 @@ def run() -> list[dict]:
                     f"{'under' if under else 'over'} the {LIMIT:.2f}x line"
                 )
                 section["worst_case"] = {"limit": LIMIT, "under": under}
-            fastest = min(times[True]) / min(times[False])
             print(f"Fastest build of each side: {fastest:.2f}x")
             section["fastest_ratio"] = round(fastest, 4)
             counted = _count(base, tool, theme)
